@@ -1,0 +1,5 @@
+import sys
+
+from nctransport.cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""NetCDF (HDF5, via h5netcdf) reader and writer: the lossless native format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from nctransport.dataset import SIGNAL, make_dataset
+from nctransport.errors import InputError
+from nctransport.io.atomic import atomic_path
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def is_hdf5(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(8) == _HDF5_MAGIC
+
+
+def _encodable_attrs(attrs: dict) -> dict:
+    out = {}
+    for k, v in attrs.items():
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            v = int(v)
+        if isinstance(v, dict):
+            import json
+
+            v = json.dumps(v, sort_keys=True)
+        out[k] = v
+    return out
+
+
+def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> Path:
+    """Write ``ds`` to ``path`` atomically (h5netcdf engine, zlib compression)."""
+    ds = ds.copy()
+    ds.attrs = _encodable_attrs(dict(ds.attrs))
+    for name in ds.variables:
+        ds[name].attrs = _encodable_attrs(dict(ds[name].attrs))
+    encoding = {}
+    if compress:
+        for name, var in ds.data_vars.items():
+            if var.ndim >= 1 and np.issubdtype(var.dtype, np.number):
+                encoding[name] = {"zlib": True, "complevel": 4}
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
+    return Path(path)
+
+
+def read_netcdf(path: Path) -> xr.Dataset:
+    """Read a NetCDF/HDF5 file written by nctransport (or any with a ``signal`` variable)."""
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as raw:
+            ds = raw.load()
+    except Exception as exc:
+        raise InputError(f"not a readable NetCDF/HDF5 file ({type(exc).__name__})", path) from None
+    if SIGNAL not in ds:
+        # Accept a single data variable under another name.
+        candidates = [
+            v
+            for v in ds.data_vars
+            if set(ds[v].dims) <= {"t", "x", "y", "V", "wavelength", "energy"}
+        ]
+        if len(candidates) != 1:
+            raise InputError("no 'signal' variable (and no single obvious data variable)", path)
+        ds = ds.rename({candidates[0]: SIGNAL})
+    sig = ds[SIGNAL]
+    coords = {}
+    for d in sig.dims:
+        if d not in ds.coords:
+            raise InputError(f"axis {d!r} has no coordinate values", path)
+        coords[d] = ds[d].values
+        unit = ds[d].attrs.get("units")
+        if unit is None:
+            raise InputError(f"axis {d!r} has no 'units' attribute", path)
+        from nctransport.dataset import AXIS_UNITS
+        from nctransport.units import conversion_factor
+
+        coords[d] = np.asarray(coords[d], dtype=float) * conversion_factor(
+            unit, AXIS_UNITS.get(d, unit), name=f"axis {d}"
+        )
+    out = make_dataset(
+        sig.values,
+        coords,
+        signal_units=sig.attrs.get("units", "arb"),
+        signal_name=sig.attrs.get("long_name", "signal"),
+        attrs={k: v for k, v in ds.attrs.items() if k != "kind"},
+        path=str(path),
+    )
+    # Keep any extra variables (per-state MSD, fit parameters...) untouched.
+    for name in ds.data_vars:
+        if name != SIGNAL:
+            out[name] = ds[name]
+    return out

@@ -1,0 +1,123 @@
+"""Unit parsing with pint. Quantities enter as strings such as ``250nm`` or ``10uJ/cm2``.
+
+Inside the library everything is SI (s, m, m^2/s, V, A/m^2), energies in eV and
+temperatures in K (SCIENCE.md, "Units and conventions"). Convert once, at the boundary,
+and never guess a unit: a bare number where a unit is required is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pint
+
+from nctransport.errors import UnitError
+
+ureg = pint.UnitRegistry(auto_reduce_dimensions=False)
+# Field shorthand that pint does not know out of the box.
+ureg.define("counts = [] = count = cts")
+ureg.define("arbitrary_unit = [] = a.u. = au = arb")
+ureg.define("molar = mole / liter = M")
+
+# Canonical internal unit for each physical dimension we accept at boundaries.
+SI_UNIT = {
+    "time": "s",
+    "length": "m",
+    "diffusivity": "m**2/s",
+    "mobility": "m**2/(V*s)",
+    "energy": "eV",
+    "temperature": "K",
+    "frequency": "Hz",
+    "power": "W",
+    "fluence": "J/m**2",
+    "area": "m**2",
+    "voltage": "V",
+    "current_density": "A/m**2",
+    "density": "1/m**3",
+    "field": "V/m",
+    "dimensionless": "dimensionless",
+}
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+# "cm2", "um2", "m-3" -> "cm**2", "um**2", "m**-3" ; pint needs the explicit power.
+_COMPACT_POWER = re.compile(r"(?<=[A-Za-zµμ])(-?\d+)(?![\d.eE])")
+
+
+def _normalise(text: str) -> str:
+    s = text.strip().translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u")
+    s = s.replace("^", "**").replace("·", "*")
+    s = _COMPACT_POWER.sub(r"**\1", s)
+    return s
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> pint.Quantity:
+    if not text or not text.strip():
+        raise UnitError("empty quantity")
+    try:
+        q = ureg.Quantity(_normalise(text))
+    except Exception as exc:  # pint raises many types; all mean "cannot parse"
+        raise UnitError(f"cannot parse {text!r} as a quantity with units") from exc
+    return q
+
+
+def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -> float:
+    """Parse ``text`` (e.g. ``"2.5ns"``) and return its magnitude in ``unit``.
+
+    A plain number is accepted only when ``unit`` is dimensionless.
+
+    Examples
+    --------
+    >>> parse_quantity("250nm", "m")
+    2.5e-07
+    >>> round(parse_quantity("10uJ/cm2", "J/m**2"), 12)
+    0.1
+    >>> parse_quantity("1e10/s", "Hz")
+    10000000000.0
+    """
+    target = ureg.Unit(_normalise(unit))
+    if isinstance(text, int | float):
+        if target.dimensionless:
+            return float(text)
+        raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
+    q = _parse(str(text))
+    if not isinstance(q, pint.Quantity):  # pint returns a bare number for "3"
+        q = ureg.Quantity(float(q), "dimensionless")
+    if q.dimensionless and not target.dimensionless:
+        raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
+    try:
+        return float(q.to(target).magnitude)
+    except pint.DimensionalityError as exc:
+        raise UnitError(
+            f"{name}: {text!r} has units of {q.dimensionality}, expected {target.dimensionality}"
+        ) from exc
+
+
+def parse_unit(text: str, *, name: str = "unit") -> pint.Unit:
+    """Parse a bare unit such as ``ns``, ``um`` or ``A/m2``; unknown units are errors."""
+    if text is None or not str(text).strip():
+        raise UnitError(f"{name}: missing unit")
+    try:
+        return ureg.Unit(_normalise(str(text)))
+    except Exception as exc:
+        raise UnitError(f"{name}: unknown unit {text!r}") from exc
+
+
+def conversion_factor(from_unit: str, to_unit: str, *, name: str = "unit") -> float:
+    """Multiplicative factor taking values in ``from_unit`` to ``to_unit``.
+
+    >>> conversion_factor("ps", "s")
+    1e-12
+    """
+    src = parse_unit(from_unit, name=name)
+    dst = parse_unit(to_unit, name=name)
+    try:
+        return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    except pint.DimensionalityError as exc:
+        raise UnitError(f"{name}: {from_unit!r} cannot be converted to {to_unit!r}") from exc
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """Human string for a value with a unit, e.g. ``format_quantity(1e-9, 's') == '1e-09 s'``."""
+    return f"{value:.6g} {unit}"
