@@ -69,7 +69,7 @@ def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -
 
     Examples
     --------
-    >>> parse_quantity("250nm", "m")
+    >>> round(parse_quantity("250nm", "m"), 15)
     2.5e-07
     >>> round(parse_quantity("10uJ/cm2", "J/m**2"), 12)
     0.1
