@@ -40,14 +40,24 @@ SI_UNIT = {
 }
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-# "cm2", "um2", "m-3" -> "cm**2", "um**2", "m**-3" ; pint needs the explicit power.
-_COMPACT_POWER = re.compile(r"(?<=[A-Za-zµμ])(-?\d+)(?![\d.eE])")
+# "cm2", "um2", "m-3" -> "cm**2", "um**2", "m**-3"; pint needs the explicit power. Numbers
+# (with their exponent, as in "1e-14cm2") are matched first so "e" is never taken for a unit.
+_TOKEN = re.compile(
+    r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"  # a number, kept as is
+    r"|([A-Za-z_]+)(-?\d+)(?![\d.])"  # unit name + power
+)
+
+
+def _power(match: re.Match) -> str:
+    if match.group(1) is not None:
+        return match.group(1)
+    return f"{match.group(2)}**{match.group(3)}"
 
 
 def _normalise(text: str) -> str:
     s = text.strip().translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u")
     s = s.replace("^", "**").replace("·", "*")
-    s = _COMPACT_POWER.sub(r"**\1", s)
+    s = _TOKEN.sub(_power, s)
     return s
 
 
