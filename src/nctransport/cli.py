@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "nctransport.commands.device",
     "nctransport.commands.spectra",
     "nctransport.commands.sweep",
+    "nctransport.commands.continuum",
     "nctransport.commands.demo",
 )
 
