@@ -294,7 +294,7 @@ def _run_dask(root, todo, spec, scheduler, finish) -> None:
             )
             for p in todo
         ]
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             finish(fut.result())
     finally:
         client.close()
