@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nctransport import __version__
 from nctransport.errors import NctransportError
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except NctransportError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         err_console.print(
-            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} "
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
             "(rerun with --debug for the traceback)",
             markup=True,
             highlight=False,

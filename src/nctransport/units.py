@@ -61,12 +61,19 @@ def _normalise(text: str) -> str:
     return s
 
 
+# pint evaluates powers of plain numbers exactly: "10**10**10" would never finish.
+_RUNAWAY_POWER = re.compile(r"\*\*[^*/]*\*\*|\*\*\s*[-+]?\(?\s*\d{4,}")
+
+
 @lru_cache(maxsize=512)
 def _parse(text: str) -> pint.Quantity:
     if not text or not text.strip():
         raise UnitError("empty quantity")
+    normal = _normalise(text)
+    if len(normal) > 200 or _RUNAWAY_POWER.search(normal):
+        raise UnitError(f"cannot parse {text[:60]!r} as a quantity with units")
     try:
-        q = ureg.Quantity(_normalise(text))
+        q = ureg.Quantity(normal)
     except Exception as exc:  # pint raises many types; all mean "cannot parse"
         raise UnitError(f"cannot parse {text!r} as a quantity with units") from exc
     return q

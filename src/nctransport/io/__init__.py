@@ -8,6 +8,7 @@ what it cannot read with a typed :class:`~nctransport.errors.InputError`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nctransport.dataset import canonical_key, normalise_metadata
-from nctransport.errors import InputError
+from nctransport.dataset import AXIS_UNITS, METADATA_UNITS, canonical_key, normalise_metadata
+from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
-from nctransport.units import parse_quantity
+from nctransport.units import parse_quantity, parse_unit, ureg
 
-__all__ = ["load", "save", "sha256_of", "ReadOptions", "apply_t0"]
+__all__ = ["load", "save", "sha256_of", "ReadOptions", "apply_t0", "axis_to_si", "axis_of_label"]
 
 Reader = Callable[[Path, ReadOptions], xr.Dataset]
 
@@ -49,6 +50,8 @@ def _sniff(path: Path) -> str:
         return "netcdf"
     if head.startswith(b"PK\x03\x04"):
         return "npz"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text (spreadsheet export)
+        return "csv"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "tiff"
     if head.startswith(b"PQTTTR") or head.startswith(b"PQHISTO"):
@@ -104,7 +107,7 @@ def _reader(fmt: str) -> Reader:
 def apply_t0(ds: xr.Dataset, t0_s: float) -> xr.Dataset:
     """Shift the time axis so that ``t0_s`` (seconds, in the file's time frame) becomes 0."""
     if "t" not in ds.dims:
-        raise InputError("--t0 given but the data have no time axis")
+        raise InputError("t0 given but the data have no time axis")
     out = ds.assign_coords(t=ds.t.values - t0_s)
     out.t.attrs.update(ds.t.attrs)
     out.attrs["t0_shift"] = f"{t0_s!r} s"
@@ -144,9 +147,14 @@ def load(path: str | Path, **overrides: Any) -> xr.Dataset:
     fmt = _sniff(p)
     ds = _reader(fmt)(p, opts)
     if t0 is not None:
-        t0_s = t0 if isinstance(t0, int | float) else parse_quantity(str(t0), "s", name="t0")
-        ds = apply_t0(ds, float(t0_s))
+        try:
+            t0_s = t0 if isinstance(t0, int | float) else parse_quantity(str(t0), "s", name="t0")
+            ds = apply_t0(ds, float(t0_s))
+        except (UnitError, InputError) as exc:  # re-raised with the file named
+            msg = exc.message if exc.message.startswith(("t0", "--t0")) else f"t0: {exc.message}"
+            raise type(exc)(msg, p) from None
     meta = {canonical_key(k): v for k, v in overrides.items() if v is not None}
+    screen_metadata(meta, p)
     if meta:
         ds.attrs.update(normalise_metadata(meta, path=str(p)))
     if "source_file" in ds.attrs and ds.attrs["source_file"] != str(p):
@@ -171,6 +179,115 @@ def save(ds: xr.Dataset, path: str | Path) -> Path:
 
         return write_csv(ds, p)
     raise InputError(f"cannot write format {ext!r}; use .nc or .csv", p)
+
+
+#: Names people give the axes in file headers (lower case) -> dataset dim.
+AXIS_ALIASES: dict[str, str] = {
+    "t": "t",
+    "time": "t",
+    "delay": "t",
+    "delay time": "t",
+    "delay_time": "t",
+    "x": "x",
+    "position": "x",
+    "pos": "x",
+    "distance": "x",
+    "y": "y",
+    "v": "V",
+    "voltage": "V",
+    "bias": "V",
+    "wavelength": "wavelength",
+    "wl": "wavelength",
+    "lambda": "wavelength",
+    "\u03bb": "wavelength",
+    "energy": "energy",
+    "e": "energy",
+    "photon energy": "energy",
+    "photon_energy": "energy",
+}
+
+_DIMENSION_WORD = {
+    "t": "a time",
+    "x": "a length",
+    "y": "a length",
+    "V": "a voltage",
+    "wavelength": "a length",
+    "energy": "an energy",
+}
+#: Example unit for each axis, used in messages that tell people what to write.
+EXAMPLE_UNIT = {"t": "ns", "x": "um", "y": "um", "V": "V", "wavelength": "nm", "energy": "eV"}
+
+
+def axis_of_label(name: str) -> str | None:
+    """Dataset dim for a header name (``"Time"`` -> ``"t"``), or ``None`` if not an axis.
+
+    >>> axis_of_label("Delay time"), axis_of_label("counts")
+    ('t', None)
+    """
+    return AXIS_ALIASES.get(" ".join(str(name).strip().lower().split()))
+
+
+# pint evaluates powers of plain numbers exactly: "10**10**10" in a header would hang it.
+_RUNAWAY_POWER = re.compile(
+    r"(\*\*|\^)\s*[-+(]*\s*[\d.]+\s*\)*\s*(\*\*|\^)"  # chained powers a**b**c
+    r"|[\d.]\s*\)*\s*(\*\*|\^)\s*[-+(]*\s*\d{3,}"  # number ** (100 or more)
+)
+
+
+def check_quantity_text(text: str, what: str, path: Path) -> None:
+    """Refuse unit/quantity text whose evaluation could run away (``10**10**10``)."""
+    if len(text) > 200 or _RUNAWAY_POWER.search(text):
+        raise UnitError(f"{what}: {text[:40]!r} is not a plausible unit", path)
+
+
+def screen_metadata(meta: dict[str, Any], path: Path) -> None:
+    """Apply :func:`check_quantity_text` to the metadata values that pint will parse."""
+    for key, value in meta.items():
+        if canonical_key(key) in METADATA_UNITS:
+            check_quantity_text(str(value), canonical_key(key), path)
+
+
+def override_flag(axis: str) -> str:
+    """The command-line option that sets the unit of ``axis`` (``--t-unit`` or ``--x-unit``)."""
+    return "--t-unit" if axis == "t" else "--x-unit"
+
+
+def axis_to_si(
+    axis: str, file_unit: str | None, opts: ReadOptions, path: Path, *, hint: str
+) -> float:
+    """Factor taking values of ``axis`` from their stated unit to SI (:data:`AXIS_UNITS`).
+
+    The command-line override (``--t-unit`` for ``t``, ``--x-unit`` for every other axis)
+    wins over the unit in the file; with neither, a :class:`UnitError` says how to give
+    one (``hint``, e.g. ``"give it in the header as 't [ns]'"``). Never guesses.
+
+    >>> axis_to_si("t", "ns", ReadOptions(), Path("a.csv"), hint="")
+    1e-09
+    >>> axis_to_si("t", "ns", ReadOptions(t_unit="ps"), Path("a.csv"), hint="")
+    1e-12
+    """
+    flag = override_flag(axis)
+    override = opts.t_unit if axis == "t" else opts.x_unit
+    if override:
+        unit, origin = override, flag
+    elif file_unit is not None and str(file_unit).strip():
+        unit, origin = str(file_unit).strip(), "the file"
+    else:
+        raise UnitError(f"axis '{axis}' has no unit; {hint} or with {flag}", path)
+    check_quantity_text(unit, f"axis '{axis}'", path)
+    try:
+        u = parse_unit(unit)
+    except UnitError:
+        raise UnitError(f"axis '{axis}': unknown unit {unit!r} (from {origin})", path) from None
+    target = AXIS_UNITS[axis]
+    try:
+        return float(ureg.Quantity(1.0, u).to(target).magnitude)
+    except Exception:  # pint.DimensionalityError: wrong kind of unit
+        raise UnitError(
+            f"axis '{axis}': unit {unit!r} (from {origin}) is not {_DIMENSION_WORD[axis]}; "
+            f"expected e.g. {EXAMPLE_UNIT[axis]}",
+            path,
+        ) from None
 
 
 def as_float_array(values: Any, what: str, path: Path) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from nctransport.dataset import SIGNAL, make_dataset
-from nctransport.errors import InputError
+from nctransport.errors import InputError, UnitError
 from nctransport.io.atomic import atomic_path
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -53,7 +53,7 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
 def read_netcdf(path: Path) -> xr.Dataset:
     """Read a NetCDF/HDF5 file written by nctransport (or any with a ``signal`` variable)."""
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as raw:
+        with xr.open_dataset(path, engine="h5netcdf", phony_dims="sort") as raw:
             ds = raw.load()
     except Exception as exc:
         raise InputError(f"not a readable NetCDF/HDF5 file ({type(exc).__name__})", path) from None
@@ -67,6 +67,9 @@ def read_netcdf(path: Path) -> xr.Dataset:
         if len(candidates) != 1:
             raise InputError("no 'signal' variable (and no single obvious data variable)", path)
         ds = ds.rename({candidates[0]: SIGNAL})
+    from nctransport.io import check_quantity_text, screen_metadata
+
+    screen_metadata(dict(ds.attrs), path)
     sig = ds[SIGNAL]
     coords = {}
     for d in sig.dims:
@@ -79,9 +82,12 @@ def read_netcdf(path: Path) -> xr.Dataset:
         from nctransport.dataset import AXIS_UNITS
         from nctransport.units import conversion_factor
 
-        coords[d] = np.asarray(coords[d], dtype=float) * conversion_factor(
-            unit, AXIS_UNITS.get(d, unit), name=f"axis {d}"
-        )
+        check_quantity_text(str(unit), f"axis {d}", path)
+        try:
+            factor = conversion_factor(unit, AXIS_UNITS.get(d, unit), name=f"axis {d}")
+        except UnitError as exc:  # re-raised with the file named
+            raise UnitError(exc.message, path) from None
+        coords[d] = np.asarray(coords[d], dtype=float) * factor
     out = make_dataset(
         sig.values,
         coords,
