@@ -7,6 +7,7 @@ and never guess a unit: a bare number where a unit is required is an error.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -104,11 +105,16 @@ def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -
     if q.dimensionless and not target.dimensionless:
         raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
     try:
-        return float(q.to(target).magnitude)
+        value = float(q.to(target).magnitude)
     except pint.DimensionalityError as exc:
         raise UnitError(
             f"{name}: {text!r} has units of {q.dimensionality}, expected {target.dimensionality}"
         ) from exc
+    except (OverflowError, ZeroDivisionError, ValueError, TypeError) as exc:
+        raise UnitError(f"{name}: {text!r} cannot be converted to {unit}") from exc
+    if not math.isfinite(value):
+        raise UnitError(f"{name}: {text!r} is not a finite quantity")
+    return value
 
 
 def parse_unit(text: str, *, name: str = "unit") -> pint.Unit:
