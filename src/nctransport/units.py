@@ -102,7 +102,11 @@ def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -
     q = _parse(str(text))
     if not isinstance(q, pint.Quantity):  # pint returns a bare number for "3"
         q = ureg.Quantity(float(q), "dimensionless")
-    if q.dimensionless and not target.dimensionless:
+    try:
+        dimensionless = q.dimensionless
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:
+        raise UnitError(f"{name}: {text!r} cannot be converted to {unit}") from exc
+    if dimensionless and not target.dimensionless:
         raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
     try:
         value = float(q.to(target).magnitude)

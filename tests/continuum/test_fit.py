@@ -12,8 +12,20 @@ from nctransport.dataset import make_dataset
 from nctransport.io import save
 
 
-def gaussian_map(rng, *, d=1e-6, tau=2e-9, s0=150e-9, peak=1500.0, bg=4.0, nx=81, nt=30,
-                 sign=1.0, counts=True, alpha=1.0):
+def gaussian_map(
+    rng,
+    *,
+    d=1e-6,
+    tau=2e-9,
+    s0=150e-9,
+    peak=1500.0,
+    bg=4.0,
+    nx=81,
+    nt=30,
+    sign=1.0,
+    counts=True,
+    alpha=1.0,
+):
     x = (np.arange(nx) - nx // 2) * 25e-9
     t = np.arange(-4, nt) * 0.15e-9
     tp = np.clip(t, 0, None)
@@ -61,8 +73,10 @@ def test_power_law_alpha_poisson_bias_is_small(rng):
     # Documented limitation: with Poisson noise the closed-form profile uses per-frame
     # weights, which biases alpha by less than half a standard error (measured +0.005
     # with a single-fit error of 0.015). Bound: that bias plus 2 sigma of the mean.
-    fits = [fit_continuum(gaussian_map(rng, alpha=0.6, d=3e-6, peak=5000.0), "power-law")
-            for _ in range(4)]
+    fits = [
+        fit_continuum(gaussian_map(rng, alpha=0.6, d=3e-6, peak=5000.0), "power-law")
+        for _ in range(4)
+    ]
     alphas = np.array([f.params["alpha"].value for f in fits])
     err = np.mean([f.params["alpha"].stderr for f in fits])
     assert abs(alphas.mean() - 0.6) < 0.5 * err + 2 * err / np.sqrt(len(fits))
@@ -94,8 +108,12 @@ def test_cli_fit_model_json_and_errors(tmp_path, rng, capsys):
     assert lo <= 0.01 <= hi  # 1e-6 m^2/s = 0.01 cm^2/s
     assert res["input"]["sha256"] and (tmp_path / "o" / "report.html").exists()
     assert (tmp_path / "o" / "model.nc").exists()
-    for bad in (["--fix", "Q=1"], ["--model", "nope"], ["--window", "3ns:1ns"],
-                ["--init", "D=3ns"]):
+    for bad in (
+        ["--fix", "Q=1"],
+        ["--model", "nope"],
+        ["--window", "3ns:1ns"],
+        ["--init", "D=3ns"],
+    ):
         rc = main(["fit-model", str(path), "--out", str(tmp_path / "o2"), *bad])
         err = capsys.readouterr().err
         assert rc == 2, bad

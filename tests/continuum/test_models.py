@@ -31,8 +31,9 @@ def test_2d_isotropic_per_axis_variance():
     X, Y = np.meshgrid(x, x, indexing="ij")
     s0, d = 60e-9, 1e-6
     n0 = np.exp(-(X**2 + Y**2) / (2 * s0**2))
-    out = propagate(n0, (10e-9, 10e-9), np.array([1e-9]), MODELS["diffusion"],
-                    {"D": d, "tau": np.inf})[0]
+    out = propagate(
+        n0, (10e-9, 10e-9), np.array([1e-9]), MODELS["diffusion"], {"D": d, "tau": np.inf}
+    )[0]
     _, var_x = _moments(out.sum(axis=0), x)
     assert var_x == pytest.approx(s0**2 + 2 * d * 1e-9, rel=1e-6)
 
@@ -72,10 +73,24 @@ def test_bright_dark_emission_msd_matches_quadrature():
         d_init = p["f_dark0"] * np.exp(-kd * tt)
         d_made = integrate.quad(
             lambda s: kbd * (1 - p["f_dark0"]) * np.exp(-(kb + kbd) * s) * np.exp(-kd * (tt - s)),
-            0, tt, epsabs=0, epsrel=1e-12)[0]
+            0,
+            tt,
+            epsabs=0,
+            epsrel=1e-12,
+        )[0]
         d_m2 = integrate.quad(
-            lambda s: kbd * (1 - p["f_dark0"]) * np.exp(-(kb + kbd) * s) * np.exp(-kd * (tt - s))
-            * (s0**2 + 2 * p["D"] * s), 0, tt, epsabs=0, epsrel=1e-12)[0]
+            lambda s: (
+                kbd
+                * (1 - p["f_dark0"])
+                * np.exp(-(kb + kbd) * s)
+                * np.exp(-kd * (tt - s))
+                * (s0**2 + 2 * p["D"] * s)
+            ),
+            0,
+            tt,
+            epsabs=0,
+            epsrel=1e-12,
+        )[0]
         num = kb * b_tot * (s0**2 + 2 * p["D"] * tt) + kd * (d_init * s0**2 + d_m2)
         den = kb * b_tot + kd * (d_init + d_made)
         return num / den

@@ -1,54 +1,231 @@
 """Project figure style and saving (PNG + SVG, atomically).
 
-Palette: Okabe-Ito, which stays distinguishable for the common colour-vision deficiencies.
+Every figure in nctransport is made with :func:`new_figure` (or :func:`new_fit_figure` for a
+fit with its residuals underneath), labelled with :func:`label_axes` so that every axis names
+its quantity *and* its unit, and written with :func:`save_figure`.
+
+Palette: Okabe-Ito (Okabe & Ito, "Color Universal Design", 2008), which stays distinguishable
+for the common colour-vision deficiencies; line styles and markers cycle too, so curves can
+be told apart in greyscale print.
+
+>>> fig, ax = new_figure()
+>>> label_axes(ax, x=("time", "ns"), y=("MSD", "nm^2"))
+>>> ax.get_xlabel(), ax.get_ylabel()
+('time (ns)', 'MSD (nm$^2$)')
+>>> import matplotlib.pyplot as plt; plt.close(fig)
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # never needs a display; the CLI and tests run headless
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from cycler import cycler  # noqa: E402
 
 from nctransport.io.atomic import atomic_path  # noqa: E402
 
+#: Okabe-Ito colours, blue first (the colour of "data" in every nctransport figure).
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+#: Semantic colours used consistently across commands.
+COLORS = {
+    "data": OKABE_ITO[0],
+    "fit": OKABE_ITO[1],
+    "model": OKABE_ITO[2],
+    "reference": "#555555",
+    "warning": OKABE_ITO[4],
+}
 
 STYLE = {
     "axes.prop_cycle": cycler(color=OKABE_ITO),
     "figure.dpi": 100,
     "savefig.dpi": 150,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
     "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "lines.markersize": 4,
+    "errorbar.capsize": 2,
+    "image.cmap": "viridis",  # perceptually uniform and colour-blind safe
     "svg.fonttype": "none",
+    "svg.hashsalt": "nctransport",  # deterministic SVG ids
     "figure.constrained_layout.use": True,
 }
 
+_UNIT_PRETTY = {
+    "um": "µm",
+    "us": "µs",
+    "uJ": "µJ",
+    "ohm": "Ω",
+    "deg": "°",
+}
+
+
+def pretty_unit(unit: str) -> str:
+    """Unit string for an axis label: powers become superscripts, ``um`` becomes µm.
+
+    >>> pretty_unit("cm2/s")
+    'cm$^2$/s'
+    >>> pretty_unit("m^-3")
+    'm$^{-3}$'
+    >>> pretty_unit("um")
+    'µm'
+    >>> pretty_unit("1e-14cm2")
+    '1e-14cm$^2$'
+    """
+    text = unit.strip()
+    for plain, nice in _UNIT_PRETTY.items():
+        text = re.sub(rf"\b{plain}\b", nice, text)
+
+    def sup(m: re.Match[str]) -> str:
+        power = m.group(2)
+        return f"{m.group(1)}$^{{{power}}}$" if len(power) > 1 else f"{m.group(1)}$^{power}$"
+
+    # "cm2", "m^-3", "nm^2": a letter followed by an (optionally ^-prefixed) integer power
+    return re.sub(r"(?<![\d.])([A-Za-zµΩ])\^?(-?\d+)(?![\d.])", sup, text)
+
+
+def axis_label(quantity: str, unit: str | None = None) -> str:
+    """``("time", "ns")`` -> ``"time (ns)"``; a dimensionless quantity has no unit part.
+
+    >>> axis_label("J", "A/m2")
+    'J (A/m$^2$)'
+    >>> axis_label("slope")
+    'slope'
+    """
+    return quantity if not unit else f"{quantity} ({pretty_unit(unit)})"
+
+
+def label_axes(
+    ax,
+    *,
+    x: tuple[str, str | None] | str | None = None,
+    y: tuple[str, str | None] | str | None = None,
+    title: str | None = None,
+) -> None:
+    """Label ``ax`` with quantity and unit on each axis, e.g. ``x=("time", "ns")``."""
+    for setter, spec in ((ax.set_xlabel, x), (ax.set_ylabel, y)):
+        if spec is None:
+            continue
+        setter(axis_label(*spec) if isinstance(spec, tuple) else spec)
+    if title is not None:
+        ax.set_title(title)
+
+
+def log_axes(ax, *, x: bool = False, y: bool = False) -> None:
+    """Put ``x`` and/or ``y`` of ``ax`` on a log scale with readable decade ticks.
+
+    Non-positive data are masked by matplotlib rather than crashing the figure.
+    """
+    from matplotlib.ticker import LogLocator
+
+    for on, set_scale, axis in ((x, ax.set_xscale, ax.xaxis), (y, ax.set_yscale, ax.yaxis)):
+        if not on:
+            continue
+        set_scale("log", nonpositive="mask")
+        axis.set_major_locator(LogLocator(base=10, numticks=12))
+        axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 0.1, numticks=12))
+        ax.grid(True, which="major", alpha=0.3)
+
+
+def mark_spans(
+    ax,
+    spans: Iterable[tuple[float, float]],
+    labels: Sequence[str] | None = None,
+    *,
+    alpha: float = 0.12,
+) -> None:
+    """Shade x-ranges ``(start, end)`` (fit windows, diffusion regimes) in alternating colours."""
+    labels = list(labels or [])
+    shades = [OKABE_ITO[5], OKABE_ITO[4], OKABE_ITO[2], OKABE_ITO[3]]
+    for i, (a, b) in enumerate(spans):
+        label = labels[i] if i < len(labels) else None
+        ax.axvspan(a, b, color=shades[i % len(shades)], alpha=alpha, lw=0, label=label)
+
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=(6.0, 4.0), **kwargs):
-    """A figure and axes in the project style (use instead of ``plt.subplots``)."""
+    """A figure and axes in the project style (use instead of ``plt.subplots``).
+
+    Parameters
+    ----------
+    nrows, ncols
+        Grid of axes, as in :func:`matplotlib.pyplot.subplots`.
+    figsize
+        Size in inches.
+    **kwargs
+        Passed to :func:`matplotlib.pyplot.subplots` (``sharex``, ``gridspec_kw``, ...).
+
+    Returns
+    -------
+    fig, ax
+        ``ax`` is one Axes or an array of them, as ``plt.subplots`` returns.
+    """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
+        # Line styles cycle with colours so curves differ in greyscale too.
+        for a in np.atleast_1d(ax).ravel():
+            a.set_prop_cycle(cycler(color=OKABE_ITO) + cycler(linestyle=["-", "--", "-.", ":"] * 2))
     return fig, ax
 
 
+def new_fit_figure(*, figsize=(6.0, 4.8), ratio: float = 3.0):
+    """A data+fit panel above a residual panel sharing the x axis.
+
+    Returns
+    -------
+    fig, (ax_fit, ax_residual)
+        The residual axes already has a zero line.
+
+    >>> fig, (top, bottom) = new_fit_figure()
+    >>> bottom.get_shared_x_axes().joined(top, bottom)
+    True
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    fig, (ax_fit, ax_res) = new_figure(
+        2, 1, figsize=figsize, sharex=True, gridspec_kw={"height_ratios": [ratio, 1.0]}
+    )
+    ax_res.axhline(0.0, color=COLORS["reference"], lw=0.8)
+    return fig, (ax_fit, ax_res)
+
+
 def save_figure(fig, out_dir: str | Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``out_dir/name.png`` and ``.svg`` (atomically) and close it."""
+    """Save ``fig`` as ``out_dir/name.png`` and ``.svg`` (atomically) and close it.
+
+    Returns
+    -------
+    list of Path
+        ``[png, svg]``; pass the PNG to :func:`nctransport.report.html.write_report`.
+    """
     out = Path(out_dir)
     paths = []
     with plt.rc_context(STYLE):
         for ext in ("png", "svg"):
             target = out / f"{name}.{ext}"
             with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=ext)
+                fig.savefig(tmp, format=ext, metadata=_METADATA[ext])
             paths.append(target)
     plt.close(fig)
     return paths
+
+
+# No creation dates in the files: a re-run with the same inputs gives the same bytes.
+_METADATA: Mapping[str, Mapping[str, Any]] = {
+    "png": {"Software": "nctransport"},
+    "svg": {"Date": None, "Creator": "nctransport"},
+}
