@@ -1,0 +1,635 @@
+"""From a transient map or stack to transport numbers: the ``analyze`` pipeline.
+
+profile fits (per frame, :func:`~nctransport.microscopy.profiles.fit_profiles`)
+-> MSD of the usable frames (:mod:`.msd`)
+-> D with 95% CI: default sigma0-free weighted fit, plus seed 002's through-origin fit
+   (:mod:`.diffusivity`) over the fit window (:mod:`.window`)
+-> regimes (:mod:`.regimes`), tau_PL, D_avg (seed 003 Eq. 2), diffusion lengths, t_max and
+   Einstein mobility (:mod:`.lengths`).
+
+Times inside are seconds since the pulse (``fits.t - fits.t0``). Frames whose profile fit
+failed are listed in ``failed_frames`` and never used. Anything questionable (failed
+frames, poor or non-Gaussian fits, error inflation, a contracting MSD) goes to
+``warnings``; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+from nctransport.dataset import get_quantity, kind_of
+from nctransport.errors import ConfigError, FitError, InputError
+from nctransport.microscopy.diffusivity import (
+    M2S_TO_CM2S,
+    DiffusivityResult,
+    fit_diffusivity,
+    fit_msd_origin,
+    time_dependent_diffusivity,
+)
+from nctransport.microscopy.lengths import (
+    Lifetime,
+    PlWeightedDiffusivity,
+    TMax,
+    diffusion_length_msd,
+    diffusion_length_tau_d,
+    einstein_mobility,
+    find_t_max,
+    lifetime_1e,
+    pl_weighted_diffusivity,
+)
+from nctransport.microscopy.msd import MsdResult, compute_msd
+from nctransport.microscopy.regimes import RegimeFit, fit_regimes
+from nctransport.microscopy.window import DEFAULT_SNR, FitWindow, default_window, parse_window
+from nctransport.results import provenance, to_jsonable
+
+__all__ = ["AnalysisSettings", "AnalysisResult", "analyze_map"]
+
+#: Profile names accepted on the command line (``gaussian2d-aniso`` spelt either way).
+PROFILE_CHOICES = ("auto", "gaussian", "gaussian2d", "gaussian2d-aniso", "voigt", "moments")
+BACKGROUND_CHOICES = ("auto", "none", "pre-pulse")
+#: A usable frame whose profile fit has reduced chi^2 above this is called a poor fit.
+POOR_FIT_CHI2 = 2.0
+#: D-fit reduced chi^2 above which the report warns that the CI was inflated.
+INFLATION_WARN_CHI2 = 2.0
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Everything that changes the numbers of an analysis (stored in results.json).
+
+    Attributes
+    ----------
+    profile
+        ``auto`` | ``gaussian`` | ``gaussian2d`` | ``gaussian2d-aniso`` | ``voigt`` | ``moments``.
+    window
+        D fit window text such as ``0ns:3ns``; ``None`` = automatic (see :mod:`.window`).
+    t0
+        Pulse time [s] in the dataset's time frame; ``None`` = 0.
+    background
+        ``auto`` | ``none`` | ``pre-pulse``.
+    noise
+        Profile-fit noise model (``auto`` | ``poisson`` | ``prepulse`` | ``residual``).
+    temperature
+        [K] for the Einstein mobility; ``None`` = from the metadata.
+    snr_min
+        Amplitude SNR that ends the automatic window.
+    regime_criterion, max_regimes
+        Information criterion and the largest number of regimes tried.
+    """
+
+    profile: str = "auto"
+    window: str | None = None
+    t0: float | None = None
+    background: str = "auto"
+    noise: str = "auto"
+    temperature: float | None = None
+    snr_min: float = DEFAULT_SNR
+    regime_criterion: str = "bic"
+    max_regimes: int = 3
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILE_CHOICES and self.profile != "gaussian2d_aniso":
+            raise ConfigError(
+                f"unknown profile {self.profile!r}; expected one of {', '.join(PROFILE_CHOICES)}"
+            )
+        if self.background not in BACKGROUND_CHOICES:
+            raise ConfigError(
+                f"unknown background {self.background!r}; expected one of "
+                f"{', '.join(BACKGROUND_CHOICES)}"
+            )
+        if self.temperature is not None and not (
+            math.isfinite(self.temperature) and self.temperature > 0
+        ):
+            raise ConfigError(f"temperature must be > 0 K, got {self.temperature!r}")
+        if self.window is not None:
+            parse_window(self.window)  # fail early on a bad window
+
+    @property
+    def fit_profile(self) -> str:
+        """Profile name as :func:`fit_profiles` spells it."""
+        return self.profile.replace("-", "_")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["t0_ns"] = None if self.t0 is None else self.t0 * 1e9
+        d["temperature_K"] = d.pop("temperature")
+        del d["t0"]
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    """Everything ``analyze`` found; :meth:`to_results` gives the results.json layout."""
+
+    settings: AnalysisSettings
+    fits: Any  # ProfileFits
+    t: np.ndarray  # frame times since the pulse [s] (one per fitted frame)
+    integrated: np.ndarray  # space-integrated signal per fitted frame
+    msd: MsdResult
+    window: FitWindow
+    diffusivity: DiffusivityResult
+    diffusivity_origin: DiffusivityResult | None
+    regimes: RegimeFit | None
+    lifetime: Lifetime | None
+    d_avg: PlWeightedDiffusivity | None
+    length_msd: tuple[float, float]
+    length_tau_d: tuple[float, float]
+    t_max: TMax | None
+    temperature: float | None
+    mobility: float | None
+    mobility_ci95: tuple[float, float] | None
+    non_gaussianity: Any
+    failed_frames: tuple[dict[str, Any], ...]
+    warnings: tuple[str, ...]
+    source_path: str | None = None
+    source_sha256: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+    axes: dict[str, Any] | None = None  # anisotropic 2D: D along each fitted axis
+
+    def to_results(self) -> dict[str, Any]:
+        """The results.json dictionary, keys as issue 4 lists them (units in the names)."""
+        nm = 1e9
+        lt = self.lifetime
+        regimes = [] if self.regimes is None else [r.to_dict() for r in self.regimes.regimes]
+        t_d, d_t, d_err = time_dependent_diffusivity(self.msd)
+        out: dict[str, Any] = {
+            "diffusivity": self.diffusivity.to_dict(),
+            "diffusivity_origin_fit": (
+                None if self.diffusivity_origin is None else self.diffusivity_origin.to_dict()
+            ),
+            "sigma0_nm": self.diffusivity.sigma0 * nm,
+            "sigma0_err_nm": self.diffusivity.sigma0_err * nm,
+            "d_avg_cm2_s": None if self.d_avg is None else self.d_avg.value * M2S_TO_CM2S,
+            "d_avg_err_cm2_s": None if self.d_avg is None else self.d_avg.err * M2S_TO_CM2S,
+            "lifetime_1e_ns": None if lt is None or not lt.found else lt.value * nm,
+            "diffusion_length_nm": {
+                "sqrt_msd_at_lifetime": self.length_msd[0] * nm,
+                "sqrt_msd_at_lifetime_err": self.length_msd[1] * nm,
+                "sqrt_lifetime_times_d_avg": self.length_tau_d[0] * nm,
+                "sqrt_lifetime_times_d_avg_err": self.length_tau_d[1] * nm,
+            },
+            "t_max_ns": None if self.t_max is None else self.t_max.value * nm,
+            "t_max_err_ns": None if self.t_max is None else self.t_max.err * nm,
+            "regimes": regimes,
+            "regime_fit": None if self.regimes is None else self.regimes.to_dict(),
+            "msd": self.msd.to_dict(),
+            "time_dependent_diffusivity": {
+                "t_ns": t_d * nm,
+                "d_cm2_s": d_t * M2S_TO_CM2S,
+                "err_cm2_s": d_err * M2S_TO_CM2S,
+            },
+            "mobility_cm2_Vs": (None if self.mobility is None else self.mobility * M2S_TO_CM2S),
+            "mobility_ci95_cm2_Vs": (
+                None
+                if self.mobility_ci95 is None
+                else [v * M2S_TO_CM2S for v in self.mobility_ci95]
+            ),
+            "temperature_K": self.temperature,
+            "non_gaussianity": to_jsonable(self.non_gaussianity),
+            "fit_window": self.window.to_dict(),
+            "profile": getattr(self.fits, "profile", None),
+            "noise_model": getattr(self.fits, "noise", None),
+            "background_mode": getattr(self.fits, "background_mode", None),
+            "n_frames": int(self.t.size),
+            "n_frames_used": int(self.msd.t.size),
+            "failed_frames": list(self.failed_frames),
+            "warnings": list(self.warnings),
+        }
+        if self.axes is not None:
+            out["diffusivity_axes"] = {
+                k: v.to_dict() if isinstance(v, DiffusivityResult) else v
+                for k, v in self.axes.items()
+            }
+        out.update(self.notes)
+        settings = self.settings.to_dict()
+        out.update(provenance(self.source_path, self.source_sha256, settings))
+        return to_jsonable(out)
+
+
+def integrated_signal(ds: xr.Dataset, fits: Any) -> np.ndarray:
+    """Space-integrated signal of every fitted frame (seed 003: the total PL per time bin).
+
+    With a pre-pulse baseline the background-subtracted data are summed directly
+    (model-free, valid also for frames without a usable fit). Without one the constant
+    background is only known from the fits, so the fit layer's per-frame integral of the
+    background-subtracted data is used for usable frames and NaN elsewhere.
+    """
+    from nctransport.dataset import SIGNAL
+    from nctransport.microscopy.background import subtract_background
+
+    t0 = float(getattr(fits, "t0", 0.0) or 0.0)
+    mode = getattr(fits, "background_mode", "") or "auto"
+    sub, info = subtract_background(ds, mode if mode in BACKGROUND_CHOICES else "auto", t0=t0)
+    ok = np.asarray(fits.ok, dtype=bool)
+    if info.mode == "pre-pulse":
+        t_all = np.asarray(sub["t"].values, dtype=float)
+        data = np.asarray(sub[SIGNAL].values, dtype=float)[t_all >= t0]
+        cell = 1.0
+        for dim in sub[SIGNAL].dims[1:]:
+            v = np.asarray(sub[dim].values, dtype=float)
+            cell *= float(np.median(np.abs(np.diff(v)))) if v.size > 1 else 1.0
+        out = np.nansum(data.reshape(data.shape[0], -1), axis=1) * cell
+        if out.shape == ok.shape:
+            return out
+    extra = getattr(fits, "extra", {}) or {}
+    for key in ("integrated_data", "integrated"):
+        v = extra.get(key)
+        if v is not None and np.shape(v) == ok.shape:
+            return np.where(ok, np.asarray(v, dtype=float), np.nan)
+    two_d = np.ndim(fits.center) == 2
+    s = np.asarray(fits.sigma, dtype=float)
+    area = 2 * np.pi * s**2 if two_d else math.sqrt(2 * np.pi) * s
+    return np.where(ok, np.asarray(fits.amplitude, dtype=float) * area, np.nan)
+
+
+def resolve_background(ds: xr.Dataset, mode: str, t0: float | None) -> tuple[str, str]:
+    """Resolve ``auto``: subtract the pre-pulse baseline only when it is structured.
+
+    The per-pixel pre-pulse mean of ``n_pre`` frames carries noise of variance
+    ``var / n_pre`` that, once subtracted, is common to every frame: the widths of all
+    frames then share one error pattern, which per-frame errors cannot show and which
+    leaves the D interval too narrow (coverage 0.65 instead of 0.95 with 5 pre-pulse frames
+    in our simulation). A flat baseline is absorbed exactly by the fitted constant B, so
+    ``auto`` subtracts only when the baseline's spread across pixels is significant:
+    ``chi2 = sum_x (b(x) - mean b)^2 / (var / n_pre)`` against ``n_px - 1`` degrees of freedom
+    at p < 0.001. Returns ``(mode, reason)``.
+    """
+    if mode != "auto":
+        return mode, "as requested"
+    from nctransport.dataset import SIGNAL
+
+    t = np.asarray(ds["t"].values, dtype=float)
+    pre = t < (0.0 if t0 is None else float(t0))
+    n_pre = int(pre.sum())
+    if n_pre < 2:
+        return "none", f"{n_pre} pre-pulse frame(s): a fitted constant carries the background"
+    data = np.asarray(ds[SIGNAL].values, dtype=float)[pre].reshape(n_pre, -1)
+    base = np.nanmean(data, axis=0)
+    var = float(np.nanmean(np.nanvar(data, axis=0, ddof=1)))
+    n_px = int(np.isfinite(base).sum())
+    if not (var > 0) or n_px < 3:
+        return "pre-pulse", "baseline noise unmeasurable; pre-pulse baseline subtracted"
+    chi2 = float(np.nansum((base - np.nanmean(base)) ** 2)) / (var / n_pre)
+    p = float(stats.chi2.sf(chi2, n_px - 1))
+    if p < 1e-3:
+        return "pre-pulse", f"pre-pulse baseline is structured (p = {p:.2g}); subtracted"
+    return "none", (
+        f"pre-pulse baseline is flat within noise (p = {p:.2g}); fitted as a constant instead "
+        "of subtracting a noisy baseline common to all frames"
+    )
+
+
+#: Largest number of delete-a-group jackknife refits for the pre-pulse baseline noise.
+JACKKNIFE_GROUPS = 8
+
+
+def _baseline_jackknife(
+    ds: xr.Dataset,
+    settings: AnalysisSettings,
+    background: str,
+    fits: Any,
+    t: np.ndarray,
+    frames: np.ndarray,
+    diff: DiffusivityResult,
+    warnings: list[str],
+) -> DiffusivityResult:
+    """Add the noise of a subtracted pre-pulse baseline to the D interval.
+
+    The baseline (mean of the pre-pulse frames) is subtracted from every frame, so its
+    noise is shared by all widths and absent from their errors. A delete-a-group jackknife
+    over the pre-pulse frames (G <= 8 groups, each left out once, profiles refitted) gives
+    its variance ``(G-1)/G sum (D_g - mean)^2``; it adds to the fit variance (independent
+    noise), and the 95% quantile uses Welch-Satterthwaite degrees of freedom.
+    """
+    from dataclasses import replace
+
+    from nctransport.microscopy.profiles import fit_profiles
+
+    t_all = np.asarray(ds["t"].values, dtype=float)
+    t0 = 0.0 if settings.t0 is None else float(settings.t0)
+    pre = np.flatnonzero(t_all < t0)
+    if pre.size < 2 or frames.size < 3:
+        return diff
+    groups = np.array_split(pre, min(pre.size, JACKKNIFE_GROUPS))
+    values = []
+    for g in groups:
+        keep = np.ones(t_all.size, bool)
+        keep[g] = False
+        fg = fit_profiles(
+            ds.isel(t=keep),
+            profile=settings.fit_profile,
+            noise=settings.noise,
+            background=background,
+            t0=settings.t0,
+        )
+        if fg.sigma.shape != fits.sigma.shape:
+            return diff
+        s, e = fg.sigma[frames], fg.sigma_err[frames]
+        if not (np.all(np.isfinite(s)) and np.all(s > 0)):
+            continue
+        try:
+            values.append(fit_diffusivity(t[frames], s, e).value)
+        except FitError:
+            continue
+    n_g = len(values)
+    if n_g < 2:
+        return diff
+    v = np.asarray(values)
+    var_b = (n_g - 1) / n_g * float(np.sum((v - v.mean()) ** 2))
+    se = math.sqrt(diff.stderr**2 + var_b)
+    dof_fit = max(diff.dof, 1)
+    nu = se**4 / (diff.stderr**4 / dof_fit + var_b**2 / (n_g - 1)) if var_b > 0 else dof_fit
+    q = float(stats.t.ppf(0.975, max(nu, 1.0)))
+    warnings.append(
+        f"pre-pulse baseline subtracted ({pre.size} frames): its noise, common to all frames, "
+        f"was propagated by a {n_g}-group jackknife; D standard error "
+        f"{diff.stderr * 1e4:.3g} -> {se * 1e4:.3g} cm2/s"
+    )
+    return replace(
+        diff,
+        stderr=se,
+        ci95=(diff.value - q * se, diff.value + q * se),
+        method=diff.method + " + pre-pulse baseline jackknife",
+        baseline_stderr=math.sqrt(var_b),
+    )
+
+
+def _axis_diffusivities(
+    fits: Any, t: np.ndarray, frames: np.ndarray, warnings: list[str]
+) -> dict[str, Any] | None:
+    """Anisotropic 2D fits: D along each rotated axis (same estimator and window)."""
+    extra = getattr(fits, "extra", {}) or {}
+    if "sigma_x" not in extra or "sigma_y" not in extra:
+        return None
+    out: dict[str, Any] = {}
+    for ax in ("x", "y"):
+        s = np.asarray(extra[f"sigma_{ax}"], dtype=float)[frames]
+        e = extra.get(f"sigma_{ax}_err")
+        e = None if e is None else np.asarray(e, dtype=float)[frames]
+        try:
+            out[f"sigma_{ax}"] = fit_diffusivity(t[frames], s, e)
+        except FitError as exc:
+            warnings.append(f"D along {ax} not fitted: {exc.message}")
+    if "angle_rad" in extra:
+        out["angle_rad"] = float(np.nanmedian(np.asarray(extra["angle_rad"])[frames]))
+    out["note"] = (
+        "per-axis D along the fitted ellipse axes (sigma_x at angle_rad from x); the headline "
+        "D uses sigma = sqrt(sigma_x sigma_y)"
+    )
+    return out
+
+
+def _failure_summary(failed: tuple[dict[str, Any], ...], n: int) -> str:
+    counts: dict[str, int] = {}
+    for f in failed:
+        counts[f["reason"]] = counts.get(f["reason"], 0) + 1
+    parts = ", ".join(f"{c} {r}" for r, c in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{len(failed)} of {n} frame(s) excluded from the MSD ({parts}); see failed_frames"
+
+
+def _non_gaussianity(ds: xr.Dataset, fits: Any) -> tuple[Any, list[str]]:
+    try:
+        from nctransport.microscopy.nongaussian import non_gaussianity
+    except ImportError:
+        return None, ["non-Gaussianity not computed (module not available)"]
+    try:
+        ng = non_gaussianity(ds, fits)
+    except (FitError, InputError, ConfigError, ValueError) as exc:
+        return None, [f"non-Gaussianity not computed: {exc}"]
+    warnings = []
+    flagged = getattr(ng, "non_gaussian", None)
+    if flagged is not None and np.shape(flagged) == np.shape(fits.ok):
+        f = np.asarray(flagged, dtype=bool) & np.asarray(fits.ok, dtype=bool)
+        if f.any():
+            warnings.append(
+                f"{int(f.sum())} frame(s) have non-Gaussian profiles (structured residuals "
+                "or excess kurtosis, seed 000); sigma from a Gaussian fit is then a rough width"
+            )
+    return ng, warnings
+
+
+def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> AnalysisResult:
+    """Run the whole microscopy analysis on a ``map`` or ``stack``.
+
+    Parameters
+    ----------
+    ds
+        Dataset from :func:`nctransport.io.load` or :func:`nctransport.dataset.make_dataset`
+        (not modified).
+    settings
+        :class:`AnalysisSettings`; defaults when ``None``.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    InputError
+        Not a map/stack.
+    FitError
+        Too few usable frames for an MSD or a D fit.
+    ConfigError
+        Bad settings.
+
+    Examples
+    --------
+    >>> from nctransport.microscopy.synthetic import synthetic_map
+    >>> ds = synthetic_map(np.linspace(0, 3e-9, 16), np.linspace(-1.5e-6, 1.5e-6, 61),
+    ...                    sigma0=2e-7, D=5e-5, amplitude=1e3, lifetime=2e-9,
+    ...                    noise="gaussian", noise_sigma=5.0, seed=1)
+    >>> res = analyze_map(ds)
+    >>> lo, hi = res.diffusivity.ci95
+    >>> bool(lo < 5e-5 < hi)
+    True
+    """
+    from nctransport.microscopy.profiles import fit_profiles
+
+    settings = settings or AnalysisSettings()
+    kind = kind_of(ds)
+    if kind not in ("map", "stack"):
+        raise InputError(
+            f"analyze needs a map (t, x) or image stack (t, y, x), got a {kind}",
+            ds.attrs.get("source_file"),
+        )
+    background, background_reason = resolve_background(ds, settings.background, settings.t0)
+    fits = fit_profiles(
+        ds,
+        profile=settings.fit_profile,
+        noise=settings.noise,
+        background=background,
+        t0=settings.t0,
+    )
+    warnings: list[str] = []
+
+    t = np.asarray(fits.t, dtype=float) - float(getattr(fits, "t0", 0.0) or 0.0)
+    ok = np.asarray(fits.ok, dtype=bool)
+    failed = tuple(
+        {"t_ns": float(t[i] * 1e9), "reason": str(fits.reason[i]) or "fit failed"}
+        for i in np.flatnonzero(~ok)
+    )
+    if failed:
+        warnings.append(_failure_summary(failed, t.size))
+    chi2 = np.asarray(fits.reduced_chi2, dtype=float)
+    poor = ok & np.isfinite(chi2) & (chi2 > POOR_FIT_CHI2)
+    if poor.any():
+        warnings.append(
+            f"{int(poor.sum())} usable frame(s) fit poorly (profile reduced chi2 > "
+            f"{POOR_FIT_CHI2:g}); the profile shape may not match"
+        )
+
+    msd = compute_msd(t, fits.sigma, fits.sigma_err, ok, t_min=0.0)
+
+    # t_max first: a contracting MSD bounds the automatic D window (seed 003).
+    # Frames with signal: the automatic SNR window. Later frames pass the per-frame flag
+    # only when their own noise raises the amplitude, which biases their widths low (an
+    # apparent contraction, a falling alpha), so t_max and regimes look no further.
+    snr_window = default_window(
+        t, fits.amplitude, fits.amplitude_err, ok, t0=0.0, snr_min=settings.snr_min
+    )
+    k_sig = msd.t <= (snr_window.end if snr_window.end is not None else np.inf)
+    t_max = find_t_max(msd.t[k_sig], msd.msd[k_sig], msd.err[k_sig] if msd.has_errors else None)
+    if settings.window is not None:
+        window = parse_window(settings.window)
+    else:
+        window = snr_window
+        if t_max is not None and (window.end is None or t_max.value < window.end):
+            window = FitWindow(window.start, t_max.value, window.source + "; ends at t_max")
+    if t_max is not None:
+        warnings.append(
+            f"the MSD contracts after t_max = {t_max.value * 1e9:.3g} ns (seed 003 'negative "
+            "diffusion'); D is an early-time value, D_avg the population-weighted one"
+        )
+
+    in_win = (msd.t >= (window.start if window.start is not None else -np.inf)) & (
+        msd.t <= (window.end if window.end is not None else np.inf)
+    )
+    diff = fit_diffusivity(msd.t[in_win], msd.sigma[in_win], msd.sigma_err[in_win], window=None)
+    if diff.weighted and diff.reduced_chi2 > INFLATION_WARN_CHI2:
+        warnings.append(
+            f"MSD scatter exceeds the per-frame errors (reduced chi2 {diff.reduced_chi2:.3g}); "
+            f"the D confidence interval was widened by {diff.error_scale:.3g}x"
+        )
+    if not diff.weighted:
+        warnings.append("per-frame width errors unavailable: D fit unweighted (OLS errors)")
+    axes = _axis_diffusivities(fits, t, msd.frames[in_win], warnings)
+    if background == "pre-pulse":
+        diff = _baseline_jackknife(
+            ds, settings, background, fits, t, msd.frames[in_win], diff, warnings
+        )
+    try:
+        origin = fit_msd_origin(msd, window=window.as_tuple())
+    except FitError as exc:
+        origin = None
+        warnings.append(f"through-origin fit (seed 002) not possible: {exc.message}")
+
+    k_reg = k_sig  # regimes over the frames with signal, whatever D window the user chose
+    try:
+        regimes = fit_regimes(
+            msd.elapsed[k_reg],
+            msd.msd[k_reg],
+            msd.err[k_reg] if msd.has_errors else None,
+            criterion=settings.regime_criterion,  # type: ignore[arg-type]
+            max_segments=settings.max_regimes,
+            ref_err=float(msd.err[0]) if msd.has_errors else None,
+        )
+    except FitError as exc:
+        regimes = None
+        warnings.append(f"regime fit not possible: {exc.message}")
+
+    # Lifetime and Eq. 2 from the space-integrated signal (seed 003).
+    integrated = integrated_signal(ds, fits)
+    lifetime: Lifetime | None
+    try:
+        lifetime = lifetime_1e(t, integrated)
+    except FitError as exc:
+        lifetime = None
+        warnings.append(f"lifetime not determined: {exc.message}")
+    if lifetime is not None and not lifetime.found:
+        warnings.append("the signal never falls to 1/e within the data: lifetime undetermined")
+    tau = lifetime.value if lifetime is not None and lifetime.found else math.nan
+    d_avg: PlWeightedDiffusivity | None = None
+    w_int = integrated[msd.frames]
+    try:
+        tau_for_sum = tau if math.isfinite(tau) else float(np.ptp(msd.t)) / 5.0
+        if not math.isfinite(tau):
+            warnings.append("D_avg (Eq. 2) summed over all frames: no lifetime to bound it")
+        # Eq. 2 over the frames with signal (automatic SNR window, contraction included):
+        # beyond it the frames that pass the per-frame flag are selected by their own noise
+        # and bias D_avg.
+        k = k_sig
+        d_avg = pl_weighted_diffusivity(
+            msd.t[k],
+            msd.msd[k],
+            w_int[k],
+            tau_for_sum,
+            msd_err=msd.err[k] if msd.has_errors else None,
+        )
+    except FitError as exc:
+        warnings.append(f"D_avg not computed: {exc.message}")
+    at = lifetime.t_cross if lifetime is not None and lifetime.found else math.nan
+    length_msd = diffusion_length_msd(msd.t, msd.msd, at, msd.err if msd.has_errors else None)
+    length_tau_d = (
+        diffusion_length_tau_d(tau, d_avg.value, d_avg.err)
+        if d_avg is not None
+        else (math.nan, math.nan)
+    )
+
+    temperature = settings.temperature
+    if temperature is None:
+        temperature = get_quantity(ds, "temperature", "K")
+    notes: dict[str, str] = {"background_choice": background_reason}
+    mobility = mobility_ci = None
+    if temperature is None:
+        notes["mobility_reason"] = (
+            "no temperature: give --temperature or temperature in the file's metadata"
+        )
+    else:
+        mobility = einstein_mobility(diff.value, temperature)
+        mobility_ci = (
+            einstein_mobility(diff.ci95[0], temperature),
+            einstein_mobility(diff.ci95[1], temperature),
+        )
+        notes["mobility_method"] = "Einstein relation mu = e D / (k_B T) (seed 001)"
+
+    ng, ng_warn = _non_gaussianity(ds, fits)
+    warnings.extend(ng_warn)
+    if regimes is not None and any(r.kind != "normal" for r in regimes.regimes):
+        kinds = ", ".join(f"{r.kind} (alpha {r.alpha:.2f})" for r in regimes.regimes)
+        warnings.append(
+            f"transport is not normal diffusion over the whole range ({kinds}); a single D "
+            "describes the fit window only"
+        )
+
+    return AnalysisResult(
+        settings=settings,
+        fits=fits,
+        t=t,
+        integrated=integrated,
+        msd=msd,
+        window=window,
+        diffusivity=diff,
+        diffusivity_origin=origin,
+        regimes=regimes,
+        lifetime=lifetime,
+        d_avg=d_avg,
+        length_msd=length_msd,
+        length_tau_d=length_tau_d,
+        t_max=t_max,
+        temperature=temperature,
+        mobility=mobility,
+        mobility_ci95=mobility_ci,
+        non_gaussianity=ng,
+        failed_frames=failed,
+        warnings=tuple(warnings),
+        source_path=ds.attrs.get("source_file"),
+        source_sha256=ds.attrs.get("source_sha256"),
+        notes=notes,
+        axes=axes,
+    )
