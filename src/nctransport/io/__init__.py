@@ -108,7 +108,13 @@ def apply_t0(ds: xr.Dataset, t0_s: float) -> xr.Dataset:
     """Shift the time axis so that ``t0_s`` (seconds, in the file's time frame) becomes 0."""
     if "t" not in ds.dims:
         raise InputError("t0 given but the data have no time axis")
-    out = ds.assign_coords(t=ds.t.values - t0_s)
+    t = np.asarray(ds.t.values, dtype=float) - t0_s
+    if t.size > 1:
+        # A frame meant to sit at the pulse (t0 given in other units, rounded) must be
+        # exactly 0, not -1e-26 s, or it would count as a pre-pulse frame.
+        step = float(np.median(np.abs(np.diff(t))))
+        t[np.abs(t) < 1e-6 * step] = 0.0
+    out = ds.assign_coords(t=t)
     out.t.attrs.update(ds.t.attrs)
     out.attrs["t0_shift"] = f"{t0_s!r} s"
     return out

@@ -214,6 +214,7 @@ def save_figure(fig, out_dir: str | Path, name: str) -> list[Path]:
     """
     out = Path(out_dir)
     paths = []
+    _tidy_log_ticks(fig)
     with plt.rc_context(STYLE):
         for ext in ("png", "svg"):
             target = out / f"{name}.{ext}"
@@ -222,6 +223,42 @@ def save_figure(fig, out_dir: str | Path, name: str) -> list[Path]:
             paths.append(target)
     plt.close(fig)
     return paths
+
+
+def _plain_log_label(value: float, _pos=None) -> str:
+    """``0.2``, ``5``, ``2e+04`` -- short labels that do not collide on a log axis."""
+    return f"{value:g}"
+
+
+def _tidy_log_ticks(fig) -> None:
+    """Keep log-axis tick labels readable: matplotlib labels every minor tick of an axis that
+    spans about one decade, and labels such as ``3×10⁻¹`` then overlap. With two or more
+    decade labels in view the minor labels are dropped; with fewer, minor ticks are labelled
+    at 2 and 5 only, in plain numbers.
+    """
+    import math
+
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    for ax in fig.get_axes():
+        for axis, lim, scale in (
+            (ax.xaxis, ax.get_xlim(), ax.get_xscale()),
+            (ax.yaxis, ax.get_ylim(), ax.get_yscale()),
+        ):
+            lo, hi = sorted(lim)
+            if scale != "log" or not (lo > 0 and math.isfinite(hi)):
+                continue
+            decades = [d for d in range(math.ceil(math.log10(lo)), math.floor(math.log10(hi)) + 1)]
+            if len(decades) >= 2:
+                axis.set_minor_formatter(NullFormatter())
+            else:
+
+                def minor(value: float, _pos=None) -> str:
+                    mantissa = value / 10.0 ** math.floor(math.log10(value) + 1e-9)
+                    return _plain_log_label(value) if round(mantissa) in (2, 5) else ""
+
+                axis.set_minor_formatter(FuncFormatter(minor))
+                axis.set_major_formatter(FuncFormatter(_plain_log_label))
 
 
 # No creation dates in the files: a re-run with the same inputs gives the same bytes.

@@ -97,6 +97,7 @@ _SUFFIXES_LONGEST_FIRST = sorted(UNIT_SUFFIXES, key=len, reverse=True)
 # Keys whose ``_cm2`` suffix means "per cm²" (a count per area), not an area.
 _PER_AREA_WORDS = ("fluence", "density", "photons_per")
 
+_DIMENSIONLESS_GROUPS = ("correlation",)
 _TOP_LEVEL_ELSEWHERE = ("input", "settings", "nctransport_version", "warnings")
 _LONG_LIST = 8
 _RAW_JSON_MAX = 400_000
@@ -157,6 +158,8 @@ def format_number(x: Any, sig: int = 4) -> str:
         text = f"{x:.{sig}g}"
         if "e" not in text:
             return text
+        if exponent >= 0:  # 4000 at 3 significant figures: "4000", not "4e+03"
+            return f"{round(x, sig - 1 - exponent):.0f}"
     mantissa = x / 10.0**exponent
     if round(abs(mantissa), sig - 1) >= 10.0:  # 9.9996 rounds up to 10
         mantissa /= 10.0
@@ -302,18 +305,23 @@ def _result_rows(
                 _, _, err_key, ci_key = _partners(v, vkey)
                 head = {k: v[k] for k in (vkey, err_key, ci_key) if k}
                 _, value, unit, note = _cells(head)[0][1]
+                base, group_unit = split_unit(key)
                 rows.append(
                     dict(
                         group=False,
                         depth=depth,
-                        label=_label(key),
+                        label=_label(base if group_unit else key),
                         value=value,
-                        unit=unit,
+                        unit=unit or group_unit,
                         note=note,
                     )
                 )
                 rest = {k: x for k, x in v.items() if k not in head}
-                rows.extend(_result_rows(rest, depth + 1, tables, f"{where}."))
+                rows.extend(_result_rows(rest, depth + 1, tables, f"{where}.", group_unit))
+            elif any(w in key.lower() for w in _DIMENSIONLESS_GROUPS):
+                # correlation matrices are keyed by parameter names that carry units
+                rows.append(dict(group=True, depth=depth, label=_label(key)))
+                rows.extend(_unitless(_result_rows(v, depth + 1, tables, f"{where}.")))
             else:
                 base, unit = split_unit(key)
                 rows.append(dict(group=True, depth=depth, label=_label(base)))
@@ -321,6 +329,10 @@ def _result_rows(
         elif _is_table(v) and tables is not None:
             tables.append(_record_table(where, v))
     return rows
+
+
+def _unitless(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "unit": ""} if not r.get("group") else r for r in rows]
 
 
 def _record_table(title: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -495,6 +507,10 @@ def render_report(
         inputs = [data["input"]]
     if not warnings and isinstance(data.get("warnings"), list):
         warnings = [w if isinstance(w, str) else _plain(w) for w in data["warnings"]]
+    if summary is None:
+        from nctransport.report.summary import summarize
+
+        summary = summarize(data) or None
     shown = {k: v for k, v in data.items() if k not in _TOP_LEVEL_ELSEWHERE}
     tables: list[dict[str, Any]] = []
     rows = _result_rows(shown, 0, tables)
@@ -561,7 +577,8 @@ def write_report(
     name
         File name of the report.
     summary
-        One line under the title (e.g. the headline number).
+        One line under the title; by default the headline numbers that
+        :func:`nctransport.report.summary.summarize` finds in ``results``.
 
     Returns
     -------
