@@ -25,6 +25,7 @@ from scipy import stats
 
 from nctransport.dataset import get_quantity, kind_of
 from nctransport.errors import ConfigError, FitError, InputError
+from nctransport.microscopy.background import resolve_background
 from nctransport.microscopy.diffusivity import (
     M2S_TO_CM2S,
     DiffusivityResult,
@@ -246,43 +247,6 @@ def integrated_signal(ds: xr.Dataset, fits: Any) -> np.ndarray:
     s = np.asarray(fits.sigma, dtype=float)
     area = 2 * np.pi * s**2 if two_d else math.sqrt(2 * np.pi) * s
     return np.where(ok, np.asarray(fits.amplitude, dtype=float) * area, np.nan)
-
-
-def resolve_background(ds: xr.Dataset, mode: str, t0: float | None) -> tuple[str, str]:
-    """Resolve ``auto``: subtract the pre-pulse baseline only when it is structured.
-
-    The per-pixel pre-pulse mean of ``n_pre`` frames carries noise of variance
-    ``var / n_pre`` that, once subtracted, is common to every frame: the widths of all
-    frames then share one error pattern, which per-frame errors cannot show and which
-    leaves the D interval too narrow (coverage 0.65 instead of 0.95 with 5 pre-pulse frames
-    in our simulation). A flat baseline is absorbed exactly by the fitted constant B, so
-    ``auto`` subtracts only when the baseline's spread across pixels is significant:
-    ``chi2 = sum_x (b(x) - mean b)^2 / (var / n_pre)`` against ``n_px - 1`` degrees of freedom
-    at p < 0.001. Returns ``(mode, reason)``.
-    """
-    if mode != "auto":
-        return mode, "as requested"
-    from nctransport.dataset import SIGNAL
-
-    t = np.asarray(ds["t"].values, dtype=float)
-    pre = t < (0.0 if t0 is None else float(t0))
-    n_pre = int(pre.sum())
-    if n_pre < 2:
-        return "none", f"{n_pre} pre-pulse frame(s): a fitted constant carries the background"
-    data = np.asarray(ds[SIGNAL].values, dtype=float)[pre].reshape(n_pre, -1)
-    base = np.nanmean(data, axis=0)
-    var = float(np.nanmean(np.nanvar(data, axis=0, ddof=1)))
-    n_px = int(np.isfinite(base).sum())
-    if not (var > 0) or n_px < 3:
-        return "pre-pulse", "baseline noise unmeasurable; pre-pulse baseline subtracted"
-    chi2 = float(np.nansum((base - np.nanmean(base)) ** 2)) / (var / n_pre)
-    p = float(stats.chi2.sf(chi2, n_px - 1))
-    if p < 1e-3:
-        return "pre-pulse", f"pre-pulse baseline is structured (p = {p:.2g}); subtracted"
-    return "none", (
-        f"pre-pulse baseline is flat within noise (p = {p:.2g}); fitted as a constant instead "
-        "of subtracting a noisy baseline common to all frames"
-    )
 
 
 #: Largest number of delete-a-group jackknife refits for the pre-pulse baseline noise.
