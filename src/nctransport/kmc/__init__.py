@@ -1,0 +1,19 @@
+"""Kinetic Monte Carlo of excitons on nanocrystal lattices, seen as a microscope sees them.
+
+>>> from nctransport.kmc import load_preset, simulate
+"""
+
+from nctransport.kmc.config import SimulationConfig, load_config, validate_config
+from nctransport.kmc.presets import PRESETS, load_preset
+from nctransport.kmc.run import SimulationResult, simulate, write_outputs
+
+__all__ = [
+    "PRESETS",
+    "SimulationConfig",
+    "SimulationResult",
+    "load_config",
+    "load_preset",
+    "simulate",
+    "validate_config",
+    "write_outputs",
+]

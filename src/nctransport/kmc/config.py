@@ -1,0 +1,291 @@
+"""Simulation configuration: TOML validated by pydantic, every quantity a unit string.
+
+A config is a TOML document (see ``kmc/presets/*.toml``). Rates are written with units
+(``"0.4/ns"``, ``"1e10/s"``; note ``"1/(2.5ns)"``, not ``"1/2.5ns"``) or, for fixed-step
+models, as per-step probabilities ``"0.03/step"``. In fixed-step mode the per-step
+probability of a channel is rate x step (seed 002: P_decay = 4e-4 per 1 ps = 1/2.5 ns).
+
+Short keys for ``--set`` are declared by a preset in its ``[keys]`` table (``hop_rate =
+"hops.rate"``); any dotted path into the document works too. Unknown keys and wrong units
+raise :class:`~nctransport.errors.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from nctransport.errors import ConfigError, UnitError
+from nctransport.units import parse_quantity
+
+_PER_STEP = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*/\s*step\s*$")
+
+
+def _quantity(unit: str, *, per_step: bool = False) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a quantity in {unit}, got {value!r}")
+        if per_step and isinstance(value, str) and _PER_STEP.match(value):
+            if float(_PER_STEP.match(value).group(1)) < 0:  # type: ignore[union-attr]
+                raise ValueError(f"{value!r} is negative")
+            return value
+        try:
+            v = parse_quantity(value, unit)
+        except UnitError as exc:
+            raise ValueError(exc.message.removeprefix("value: ")) from None
+        if v < 0:
+            raise ValueError(f"{value!r} is negative")
+        return value
+
+    return Annotated[str | float | int, AfterValidator(check)]
+
+
+Length = _quantity("m")
+Time = _quantity("s")
+Rate = _quantity("1/s", per_step=True)
+Energy = _quantity("eV")
+Temperature = _quantity("K")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LatticeConfig(_Strict):
+    dim: Literal[1, 2, 3] = 2
+    size: int | list[int] = Field(101)
+    spacing: Length = "10nm"
+    periodic: bool = False
+    jitter: Length = "0nm"
+    vacancies: float = Field(0.0, ge=0.0, lt=1.0)
+    energy_sigma: Energy = "0eV"
+    temperature: Temperature = "300K"
+
+    @model_validator(mode="after")
+    def _sizes(self) -> LatticeConfig:
+        sizes = [self.size] * self.dim if isinstance(self.size, int) else self.size
+        if len(sizes) != self.dim or any(int(s) < 1 for s in sizes):
+            raise ValueError(f"size must be a positive int or {self.dim} positive ints")
+        return self
+
+
+class HopConfig(_Strict):
+    model: Literal["constant", "forster", "miller-abrahams"] = "constant"
+    reach: Literal["nn", "nnn"] = "nn"
+    rate: Rate | None = None
+    rate_nnn: Rate = "0/s"
+    r0: Length | None = None
+    tau: Time | None = None
+    nu0: Rate | None = None
+    loc_length: Length | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> HopConfig:
+        need = {
+            "constant": ("rate",),
+            "forster": ("r0", "tau") if self.rate is None else ("rate",),
+            "miller-abrahams": ("nu0", "loc_length"),
+        }[self.model]
+        for key in need:
+            if getattr(self, key) is None:
+                raise ValueError(f"hop model {self.model!r} needs {key!r}")
+        return self
+
+
+class MemoryConfig(_Strict):
+    enabled: bool = False
+    slow_rate: Rate = "0/s"
+    tau_relax: Time = "8.1us"
+
+
+class StateConfig(_Strict):
+    radiative: Rate = "0/s"
+    nonradiative: Rate = "0/s"
+    lifetime: Time | None = None
+    quantum_yield: float = Field(1.0, ge=0.0, le=1.0)
+    hop: float = Field(1.0, ge=0.0)
+    absorption: float = 1.0
+    initial: float = Field(1.0, ge=0.0)
+    to: dict[str, Rate] = Field(default_factory=dict)
+
+
+class ExcitationConfig(_Strict):
+    kind: Literal["particles", "bernoulli", "poisson"] = "particles"
+    particles: int = Field(1000, ge=1)
+    sigma: Length | None = None
+    fwhm: Length | None = None
+    alpha: float = Field(0.5, ge=0.0)
+    period: Time = "1us"
+    pulses: int = Field(1, ge=1)
+    chains: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _spot(self) -> ExcitationConfig:
+        if (self.sigma is None) == (self.fwhm is None):
+            raise ValueError("give exactly one of 'sigma' and 'fwhm'")
+        if self.kind == "bernoulli" and self.alpha > 1:
+            raise ValueError("alpha is a probability for bernoulli excitation (<= 1)")
+        if self.chains > self.pulses:
+            raise ValueError("chains cannot exceed pulses")
+        return self
+
+
+class ShrinkingConfig(_Strict):
+    """Seed 000's shrinking-hop walk: hops at rate 1/hop_time of length
+    first_hop (1 + t/shrink_time)^-exponent (off-lattice)."""
+
+    first_hop: Length = "1.1um"
+    hop_time: Time = "0.7ps"
+    shrink_time: Time = "0.7ps"
+    exponent: float = Field(0.5, ge=0.0)
+
+
+class OutputConfig(_Strict):
+    signal: Literal["emission", "population"] = "emission"
+    geometry: Literal["line", "stack"] = "line"
+    frame_interval: Time = "50ps"
+    duration: Time = "5ns"
+    roi: Length | None = None
+    pixel: Length | None = None
+    psf_sigma: Length = "0nm"
+    photons: float | None = Field(None, gt=0)
+
+
+class SimulationConfig(_Strict):
+    name: str = "custom"
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    stepping: Literal["continuous", "fixed"] = "continuous"
+    step: Time | None = None
+    step_rule: Literal["sequential", "competing"] = "sequential"
+    occupancy: Literal["multiple", "single", "annihilate"] = "multiple"
+    until_decay: bool = False
+    lattice: LatticeConfig = Field(default_factory=LatticeConfig)
+    hops: HopConfig = Field(default_factory=lambda: HopConfig(rate="1e10/s"))
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    states: dict[str, StateConfig] = Field(default_factory=lambda: {"exciton": StateConfig()})
+    excitation: ExcitationConfig = Field(default_factory=lambda: ExcitationConfig(sigma="50nm"))
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    shrinking: ShrinkingConfig | None = None
+    keys: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SimulationConfig:
+        if not self.states:
+            raise ValueError("at least one state is needed")
+        for name, st in self.states.items():
+            for target in st.to:
+                if target not in self.states:
+                    raise ValueError(f"states.{name}.to: unknown state {target!r}")
+                if target == name:
+                    raise ValueError(f"states.{name}.to: a state cannot convert to itself")
+        if sum(st.initial for st in self.states.values()) <= 0:
+            raise ValueError("states: at least one state needs initial > 0")
+        uses_step = _uses_per_step(self.model_dump())
+        if (self.stepping == "fixed" or uses_step) and self.step is None:
+            raise ValueError("'step' is required for fixed stepping and '/step' rates")
+        if self.hops.model == "miller-abrahams" and self.stepping == "fixed":
+            raise ValueError("miller-abrahams hops need stepping = 'continuous'")
+        return self
+
+
+def _uses_per_step(obj: Any) -> bool:
+    if isinstance(obj, dict):
+        return any(_uses_per_step(v) for v in obj.values())
+    return isinstance(obj, str) and bool(_PER_STEP.match(obj))
+
+
+def _format_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def validate_config(data: dict[str, Any], path: str | Path | None = None) -> SimulationConfig:
+    """Validate a config document; errors become one-line :class:`ConfigError`."""
+    try:
+        return SimulationConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc), path) from None
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a TOML literal when it is one (``3``, ``true``, ``[1, 2]``),
+    otherwise the text itself (``10nm``).
+
+    >>> parse_value("3"), parse_value("0.5"), parse_value("10nm"), parse_value("[2, 3]")
+    (3, 0.5, '10nm', [2, 3])
+    """
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip().strip('"').strip("'")
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``key=value`` overrides applied.
+
+    A key is a preset short key (from ``[keys]``) or a dotted path (``lattice.spacing``).
+    """
+    out = copy.deepcopy(data)
+    aliases = dict(out.get("keys", {}))
+    for key, raw in overrides.items():
+        path = aliases.get(key, key)
+        parts = path.split(".")
+        node = out
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"--set {key}: {p!r} is not a table")
+            node = nxt
+        node[parts[-1]] = parse_value(raw)
+    return out
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; syntax errors are ConfigErrors."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file not found", p) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", p) from None
+
+
+def load_config(path: str | Path, overrides: dict[str, str] | None = None) -> SimulationConfig:
+    """Read, override and validate a TOML config file."""
+    data = apply_overrides(read_toml(path), overrides or {})
+    return validate_config(data, path)
+
+
+def to_toml(config: SimulationConfig) -> str:
+    """The resolved config as TOML text (None values left out)."""
+    return tomli_w.dumps(config.model_dump(exclude_none=True))
+
+
+def si(value: Any, unit: str, *, step: float | None = None) -> float:
+    """Value of a validated quantity in ``unit``; ``"p/step"`` is p / step (a rate)."""
+    if isinstance(value, str):
+        m = _PER_STEP.match(value)
+        if m:
+            if step is None:
+                raise ConfigError(f"{value!r} needs a 'step'")
+            return float(m.group(1)) / step
+    return parse_quantity(value, unit)

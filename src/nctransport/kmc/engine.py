@@ -1,0 +1,1029 @@
+"""Numba kernels of the lattice kinetic Monte Carlo engine (no Python per event).
+
+Two kernels run one pulse (one set of particles created at t = 0):
+
+* :func:`run_independent` — particles that do not interact (multiple occupancy, no site
+  memory) are simulated one after the other; exact and O(1) per event.
+* :func:`run_interacting` — particles share the lattice (single occupancy, annihilation,
+  site memory); a binary heap orders every particle's next event in time.
+
+Time stepping (``mode``):
+
+* ``CONTINUOUS`` — rejection-free continuous-time KMC (next-reaction form of the
+  Gillespie/BKL algorithm): each particle has a hop clock with the exact total rate of
+  its allowed hops (blocked targets and current site states included) and a state clock
+  (decays, conversions). When a hop frees or fills a site, or flips a site's state, the
+  hop clocks of the particles next to that site are redrawn. Redrawing an exponential
+  clock at any moment is exact because it is memoryless.
+* ``FIXED_SEQUENTIAL`` — seed 002's rule (../shared/seeds/002_*.txt, Model dynamics):
+  in every step each particle attempts a hop, then the state channels (decay) are drawn.
+* ``FIXED_COMPETING`` — seed 003's rule (../shared/seeds/003_*.txt, Experimental
+  Section): in every step at most one of the channels (hop, conversion, decay) happens,
+  with the given per-step probabilities.
+
+Fixed steps are skipped exactly: the step of a particle's next candidate event is drawn
+from a geometric distribution. Hops whose probability depends on the environment
+(occupied target, slow/fast target site) are thinned: a candidate is drawn with the
+largest possible probability and accepted with the ratio of the actual one, which gives
+exactly the per-step probability of the model. Within one step the hop attempts come
+first (ordered by particle index), then the state channels, as seed 002 describes.
+"""
+
+# Inside @njit, np.random.* is Numba's own generator (per thread), seeded per pulse from a
+# SeedSequence; NumPy's Generator API is not what these calls are.
+# ruff: noqa: NPY002
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+CONTINUOUS = 0
+FIXED_SEQUENTIAL = 1
+FIXED_COMPETING = 2
+
+OCC_MULTIPLE = 0
+OCC_SINGLE = 1
+OCC_ANNIHILATE = 2
+
+HOP_CONSTANT = 0
+HOP_FORSTER = 1
+HOP_MILLER_ABRAHAMS = 2
+
+#: Columns of the moment accumulator ``mom[frame, state, :]``.
+M_N, M_X, M_XX, M_D2, M_E = 0, 1, 4, 7, 10
+N_MOMENTS = 11
+
+#: Entries of the event counter ``stats``.
+S_HOPS, S_CONV, S_RAD, S_NONRAD, S_ANNIH, S_NULL = 0, 1, 2, 3, 4, 5
+N_STATS = 6
+
+INF = np.inf
+
+
+@njit(cache=True, inline="always")
+def _neighbour(cx, cy, cz, o, offs, lat_i):
+    """Site (and its coordinates) reached from ``(cx, cy, cz)`` by offset ``o``.
+
+    The site is -1 outside an open lattice. No integer division: this is the hot path.
+    """
+    nx = lat_i[1]
+    ny = lat_i[2]
+    nz = lat_i[3]
+    jx = cx + offs[o, 0]
+    jy = cy + offs[o, 1]
+    jz = cz + offs[o, 2]
+    if lat_i[4] == 1:
+        if jx < 0:
+            jx += nx
+        elif jx >= nx:
+            jx -= nx
+        if jy < 0:
+            jy += ny
+        elif jy >= ny:
+            jy -= ny
+        if jz < 0:
+            jz += nz
+        elif jz >= nz:
+            jz -= nz
+    elif jx < 0 or jx >= nx or jy < 0 or jy >= ny or jz < 0 or jz >= nz:
+        return -1, jx, jy, jz
+    return jx + nx * (jy + ny * jz), jx, jy, jz
+
+
+@njit(cache=True)
+def _coords(site, lat_i):
+    nx = lat_i[1]
+    ny = lat_i[2]
+    r = site // nx
+    return site % nx, r % ny, r // ny
+
+
+@njit(cache=True, inline="always")
+def _site_position(cx, cy, cz, site, lat_f, jit, out):
+    """Physical position (m) of the site at ``(cx, cy, cz)`` relative to the spot centre."""
+    a = lat_f[0]
+    out[0] = (cx - lat_f[1]) * a
+    out[1] = (cy - lat_f[2]) * a
+    out[2] = (cz - lat_f[3]) * a
+    if jit.shape[0] > 0:
+        for k in range(3):
+            out[k] += jit[site, k]
+
+
+@njit(cache=True, inline="always")
+def _hop_vector(i, j, o, offs, lat_f, jit, out):
+    """Unwrapped displacement (m) of a hop from ``i`` to ``j`` by offset ``o``."""
+    a = lat_f[0]
+    for k in range(3):
+        out[k] = offs[o, k] * a
+    if jit.shape[0] > 0:
+        for k in range(3):
+            out[k] += jit[j, k] - jit[i, k]
+
+
+@njit(cache=True)
+def _hop_weights(
+    cx,
+    cy,
+    cz,
+    site,
+    s,
+    exact,
+    occ,
+    head,
+    site_state,
+    lat_i,
+    lat_f,
+    jit,
+    vac,
+    energy,
+    offs,
+    off_cls,
+    off_r,
+    hop_i,
+    hop_f,
+    site_scale,
+    max_scale,
+    hop_scale,
+    w,
+    vec,
+):
+    """Per-target hop weights of a particle in state ``s`` at ``site``; returns their sum.
+
+    Weights are rates (1/s) in continuous mode and per-step probabilities in fixed mode.
+    ``exact`` uses the current occupancy and site states (rejection-free); otherwise the
+    largest possible value (thinning upper bound; the caller accepts with the ratio).
+    """
+    total = 0.0
+    hs = hop_scale[s]
+    z = offs.shape[0]
+    if hs == 0.0:
+        for o in range(z):
+            w[o] = 0.0
+        return 0.0
+    kind = hop_i[0]
+    a = lat_f[0]
+    for o in range(z):
+        j, _, _, _ = _neighbour(cx, cy, cz, o, offs, lat_i)
+        if j < 0 or (vac.shape[0] > 0 and vac[j] != 0):
+            w[o] = 0.0
+            continue
+        if exact and occ == OCC_SINGLE and head[j] >= 0:
+            w[o] = 0.0
+            continue
+        if jit.shape[0] > 0 and kind != HOP_CONSTANT:
+            _hop_vector(site, j, o, offs, lat_f, jit, vec)
+            r = math.sqrt(vec[0] * vec[0] + vec[1] * vec[1] + vec[2] * vec[2])
+        else:
+            r = off_r[o] * a
+        if kind == HOP_CONSTANT:
+            base = hop_f[0] if off_cls[o] == 0 else hop_f[1]
+        elif kind == HOP_FORSTER:
+            # Forster: k = (1/tau)(R0/r)^6 = k_nn (a/r)^6 (SCIENCE.md; seed 003 gamma_hop).
+            q = a / r
+            base = hop_f[0] * q * q * q * q * q * q
+        else:
+            # Miller-Abrahams: nu0 exp(-2r/a_loc) * min(1, exp(-dE/kT)) (SCIENCE.md).
+            base = hop_f[2] * math.exp(-2.0 * r / hop_f[3])
+            if energy.shape[0] > 0:
+                dE = energy[j] - energy[site]
+                if dE > 0.0:
+                    base *= math.exp(-dE / hop_f[4])
+        if exact:
+            sc = site_scale[site_state[j]]
+        else:
+            sc = max_scale
+        w[o] = base * sc * hs
+        total += w[o]
+    return total
+
+
+@njit(cache=True, inline="always")
+def _choose(w, n, total):
+    """Index drawn with probability w[i]/total."""
+    u = np.random.random() * total
+    acc = 0.0
+    last = -1
+    for i in range(n):
+        if w[i] > 0.0:
+            acc += w[i]
+            last = i
+            if u < acc:
+                return i
+    return last
+
+
+@njit(cache=True, inline="always")
+def _draw(mode, p, start):
+    """Time of the next firing of a clock with rate/probability ``p``.
+
+    Continuous: ``start`` + Exp(p). Fixed: first step >= ``start`` of Bernoulli(p) trials,
+    drawn as a geometric number of failures (exactly equivalent to stepping).
+    """
+    if p <= 0.0:
+        return INF
+    u = 1.0 - np.random.random()  # in (0, 1]
+    if mode == CONTINUOUS:
+        return start - math.log(u) / p
+    if p >= 1.0:
+        return start
+    return start + math.floor(math.log(u) / math.log1p(-p))
+
+
+@njit(cache=True)
+def _record(kf, s, x, x0, e, counts, mom, roi_f, roi_i, dim):
+    """Add one particle (state ``s``, position ``x``) to frame ``kf``."""
+    mom[kf, s, M_N] += 1.0
+    for k in range(3):
+        mom[kf, s, M_X + k] += x[k]
+        mom[kf, s, M_XX + k] += x[k] * x[k]
+        d = x[k] - x0[k]
+        mom[kf, s, M_D2 + k] += d * d
+    mom[kf, s, M_E] += e
+    pix = roi_f[2]
+    fx = (x[0] - roi_f[0]) / pix
+    if fx < 0.0 or fx >= roi_i[0]:
+        return
+    iy = 0
+    if dim >= 2:
+        fy = (x[1] - roi_f[1]) / pix
+        if fy < 0.0 or fy >= roi_i[1]:
+            return
+        if roi_i[2] == 1:
+            iy = int(fy)
+    counts[kf, s, iy, int(fx)] += 1
+
+
+@njit(cache=True)
+def _state_rates(conv, krad, knr, qs):
+    for s in range(krad.shape[0]):
+        q = krad[s] + knr[s]
+        for s2 in range(krad.shape[0]):
+            if s2 != s:
+                q += conv[s, s2]
+        qs[s] = q
+
+
+@njit(cache=True)
+def _state_channel(s, conv, krad, knr, qtot):
+    """Draw a state channel: -1 radiative decay, -2 non-radiative decay, else new state."""
+    u = np.random.random() * qtot
+    acc = krad[s]
+    if u < acc:
+        return -1
+    acc += knr[s]
+    if u < acc:
+        return -2
+    last = -2
+    for s2 in range(krad.shape[0]):
+        if s2 != s and conv[s, s2] > 0.0:
+            acc += conv[s, s2]
+            last = s2
+            if u < acc:
+                return s2
+    return last
+
+
+@njit(cache=True)
+def run_independent(
+    lat_i,
+    lat_f,
+    jit,
+    vac,
+    energy,
+    site_state,
+    offs,
+    off_cls,
+    off_r,
+    hop_i,
+    hop_f,
+    site_scale,
+    hop_scale,
+    conv,
+    krad,
+    knr,
+    mode,
+    cum_w,
+    init_site,
+    init_state,
+    frame_t,
+    roi_f,
+    roi_i,
+    counts,
+    mom,
+    stats,
+    seed,
+):
+    """Simulate non-interacting particles one by one (exact; no occupancy, no memory).
+
+    ``cum_w`` (states, z): cumulative hop weights of a homogeneous lattice (no jitter,
+    vacancies or energies), or empty. With it the weights are not recomputed per event;
+    a hop drawn off an open edge is a null event (thinning: that rate is really zero).
+    """
+    np.random.seed(seed)
+    z = offs.shape[0]
+    nst = krad.shape[0]
+    qs = np.empty(nst)
+    _state_rates(conv, krad, knr, qs)
+    w = np.empty(z)
+    vec = np.empty(3)
+    x = np.empty(3)
+    x0 = np.empty(3)
+    head = np.empty(0, np.int64)
+    K = frame_t.shape[0]
+    t_end = frame_t[K - 1]
+    dim = lat_i[0]
+    has_e = energy.shape[0] > 0
+    one = 0.0 if mode == CONTINUOUS else 1.0
+    for p in range(init_site.shape[0]):
+        site = init_site[p]
+        s = init_state[p]
+        cx, cy, cz = _coords(site, lat_i)
+        _site_position(cx, cy, cz, site, lat_f, jit, x)
+        for k in range(3):
+            x0[k] = x[k]
+        kf = 0
+        start = one  # where the next clock draws begin
+        redraw_q = True
+        tH = INF
+        tQ = INF
+        H = 0.0
+        homog = cum_w.shape[0] > 0
+        while True:
+            if homog:
+                H = cum_w[s, z - 1]
+            else:
+                H = _hop_weights(
+                    cx,
+                    cy,
+                    cz,
+                    site,
+                    s,
+                    True,
+                    OCC_MULTIPLE,
+                    head,
+                    site_state,
+                    lat_i,
+                    lat_f,
+                    jit,
+                    vac,
+                    energy,
+                    offs,
+                    off_cls,
+                    off_r,
+                    hop_i,
+                    hop_f,
+                    site_scale,
+                    1.0,
+                    hop_scale,
+                    w,
+                    vec,
+                )
+            if mode == FIXED_COMPETING:
+                tH = _draw(mode, H + qs[s], start)
+            else:
+                tH = _draw(mode, H, start)
+                if redraw_q:
+                    tQ = _draw(mode, qs[s], start)
+            redraw_q = False
+            te = tH if tH <= tQ else tQ
+            t_rec = te if te <= t_end else INF
+            if kf < K and frame_t[kf] < t_rec:
+                e = energy[site] if has_e else 0.0
+                while kf < K and frame_t[kf] < t_rec:
+                    _record(kf, s, x, x0, e, counts, mom, roi_f, roi_i, dim)
+                    kf += 1
+            if te > t_end:
+                break
+            start = te + one
+            is_hop = tH <= tQ
+            if mode == FIXED_COMPETING:
+                is_hop = np.random.random() * (H + qs[s]) < H
+            if is_hop:
+                if homog:
+                    u = np.random.random() * H
+                    o = 0
+                    while o < z - 1 and u >= cum_w[s, o]:
+                        o += 1
+                    j, jx, jy, jz = _neighbour(cx, cy, cz, o, offs, lat_i)
+                    if j < 0:
+                        stats[S_NULL] += 1
+                        continue
+                    cx = jx
+                    cy = jy
+                    cz = jz
+                else:
+                    o = _choose(w, z, H)
+                    j, cx, cy, cz = _neighbour(cx, cy, cz, o, offs, lat_i)
+                _hop_vector(site, j, o, offs, lat_f, jit, vec)
+                for k in range(3):
+                    x[k] += vec[k]
+                site = j
+                stats[S_HOPS] += 1
+                continue
+            ch = _state_channel(s, conv, krad, knr, qs[s])
+            if ch < 0:
+                stats[S_RAD if ch == -1 else S_NONRAD] += 1
+                break
+            s = ch
+            stats[S_CONV] += 1
+            redraw_q = True
+    return 0
+
+
+# --- indexed binary min-heap over clock entries, ordered by (time, entry id) ---------
+
+
+@njit(cache=True, inline="always")
+def _before(a, b, kt):
+    ta = kt[a]
+    tb = kt[b]
+    return ta < tb or (ta == tb and a < b)
+
+
+@njit(cache=True)
+def _sift_up(h, hp, kt, i):
+    e = h[i]
+    while i > 0:
+        par = (i - 1) >> 1
+        f = h[par]
+        if _before(e, f, kt):
+            h[i] = f
+            hp[f] = i
+            i = par
+        else:
+            break
+    h[i] = e
+    hp[e] = i
+
+
+@njit(cache=True)
+def _sift_down(h, hp, kt, n, i):
+    e = h[i]
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _before(h[c + 1], h[c], kt):
+            c += 1
+        f = h[c]
+        if _before(f, e, kt):
+            h[i] = f
+            hp[f] = i
+            i = c
+        else:
+            break
+    h[i] = e
+    hp[e] = i
+
+
+@njit(cache=True)
+def _heap_set(h, hp, kt, hn, e, t):
+    """Give entry ``e`` the time ``t`` (inf removes it from the heap)."""
+    i = hp[e]
+    if t == INF:
+        if i >= 0:
+            n = hn[0] - 1
+            hn[0] = n
+            hp[e] = -1
+            if i < n:
+                last = h[n]
+                h[i] = last
+                hp[last] = i
+                _sift_up(h, hp, kt, i)
+                _sift_down(h, hp, kt, n, hp[last])
+        kt[e] = INF
+        return
+    kt[e] = t
+    if i < 0:
+        n = hn[0]
+        h[n] = e
+        hp[e] = n
+        hn[0] = n + 1
+        _sift_up(h, hp, kt, n)
+    else:
+        _sift_up(h, hp, kt, i)
+        _sift_down(h, hp, kt, hn[0], hp[e])
+
+
+@njit(cache=True, inline="always")
+def _link(p, site, head, nxt, prv):
+    q = head[site]
+    nxt[p] = q
+    prv[p] = -1
+    if q >= 0:
+        prv[q] = p
+    head[site] = p
+
+
+@njit(cache=True, inline="always")
+def _unlink(p, site, head, nxt, prv):
+    a = prv[p]
+    b = nxt[p]
+    if a >= 0:
+        nxt[a] = b
+    else:
+        head[site] = b
+    if b >= 0:
+        prv[b] = a
+
+
+@njit(cache=True)
+def run_interacting(
+    lat_i,
+    lat_f,
+    jit,
+    vac,
+    energy,
+    site_state,
+    offs,
+    off_cls,
+    off_r,
+    hop_i,
+    hop_f,
+    site_scale,
+    hop_scale,
+    conv,
+    krad,
+    knr,
+    mode,
+    occ,
+    memory,
+    init_site,
+    init_state,
+    frame_t,
+    t_stop,
+    roi_f,
+    roi_i,
+    counts,
+    mom,
+    stats,
+    seed,
+):
+    """Simulate particles that share the lattice; events in global time order (heap).
+
+    ``site_state`` is modified in place (memory: a visited site becomes state 1).
+    """
+    np.random.seed(seed)
+    N = init_site.shape[0]
+    z = offs.shape[0]
+    nst = krad.shape[0]
+    nsites = lat_i[1] * lat_i[2] * lat_i[3]
+    qs = np.empty(nst)
+    _state_rates(conv, krad, knr, qs)
+    max_scale = 0.0
+    for v in site_scale:
+        max_scale = max(max_scale, v)
+    exact = mode == CONTINUOUS
+    need_nb = exact and (occ == OCC_SINGLE or memory)
+    w = np.empty(z)
+    vec = np.empty(3)
+    head = np.full(nsites, -1, np.int64)
+    nxt = np.full(N, -1, np.int64)
+    prv = np.full(N, -1, np.int64)
+    psite = init_site.copy()
+    pstate = init_state.copy()
+    pc = np.empty((N, 3), np.int64)
+    px = np.empty((N, 3))
+    px0 = np.empty((N, 3))
+    alive = np.arange(N)
+    apos = np.arange(N)
+    nalive = N
+    kt = np.full(2 * N, INF)
+    h = np.empty(2 * N, np.int64)
+    hp = np.full(2 * N, -1, np.int64)
+    hn = np.zeros(1, np.int64)
+    # particles whose hop clock must be redrawn, and from when
+    todo = np.empty(N, np.int64)
+    tstart = np.zeros(N)
+    queued = np.zeros(N, np.bool_)
+    ntodo = 0
+    K = frame_t.shape[0]
+    dim = lat_i[0]
+    has_e = energy.shape[0] > 0
+    one = 0.0 if exact else 1.0
+    for p in range(N):
+        _link(p, psite[p], head, nxt, prv)
+        cx, cy, cz = _coords(psite[p], lat_i)
+        pc[p, 0] = cx
+        pc[p, 1] = cy
+        pc[p, 2] = cz
+        _site_position(cx, cy, cz, psite[p], lat_f, jit, vec)
+        for k in range(3):
+            px[p, k] = vec[k]
+            px0[p, k] = vec[k]
+        if memory:
+            site_state[psite[p]] = 1
+    for p in range(N):
+        todo[p] = p
+        tstart[p] = one
+        queued[p] = True
+        if mode != FIXED_COMPETING:
+            _heap_set(h, hp, kt, hn, N + p, _draw(mode, qs[pstate[p]], one))
+    ntodo = N
+    kf = 0
+    while True:
+        for ti in range(ntodo):
+            q = todo[ti]
+            queued[q] = False
+            Hq = _hop_weights(
+                pc[q, 0],
+                pc[q, 1],
+                pc[q, 2],
+                psite[q],
+                pstate[q],
+                exact,
+                occ,
+                head,
+                site_state,
+                lat_i,
+                lat_f,
+                jit,
+                vac,
+                energy,
+                offs,
+                off_cls,
+                off_r,
+                hop_i,
+                hop_f,
+                site_scale,
+                max_scale,
+                hop_scale,
+                w,
+                vec,
+            )
+            if mode == FIXED_COMPETING:
+                Hq += qs[pstate[q]]
+            _heap_set(h, hp, kt, hn, q, _draw(mode, Hq, tstart[q]))
+        ntodo = 0
+        te = kt[h[0]] if hn[0] > 0 else INF
+        t_rec = te if te <= t_stop else INF
+        while kf < K and frame_t[kf] < t_rec:
+            for ai in range(nalive):
+                q = alive[ai]
+                en = energy[psite[q]] if has_e else 0.0
+                _record(kf, pstate[q], px[q], px0[q], en, counts, mom, roi_f, roi_i, dim)
+            kf += 1
+        if t_rec == INF:
+            break
+        e = h[0]
+        phase = 1 if e >= N else 0
+        p = e - phase * N
+        site = psite[p]
+        s = pstate[p]
+        cx = pc[p, 0]
+        cy = pc[p, 1]
+        cz = pc[p, 2]
+        # the particle's own clocks restart at the next step (fixed) or now (continuous)
+        nxt_t = te + one
+        do_hop = phase == 0
+        H = 0.0
+        if do_hop:
+            H = _hop_weights(
+                cx,
+                cy,
+                cz,
+                site,
+                s,
+                exact,
+                occ,
+                head,
+                site_state,
+                lat_i,
+                lat_f,
+                jit,
+                vac,
+                energy,
+                offs,
+                off_cls,
+                off_r,
+                hop_i,
+                hop_f,
+                site_scale,
+                max_scale,
+                hop_scale,
+                w,
+                vec,
+            )
+            if mode == FIXED_COMPETING:
+                do_hop = np.random.random() * (H + qs[s]) < H
+        removed = False
+        if do_hop:
+            o = _choose(w, z, H) if H > 0.0 else -1
+            j = -1
+            jx = cx
+            jy = cy
+            jz = cz
+            if o >= 0:
+                j, jx, jy, jz = _neighbour(cx, cy, cz, o, offs, lat_i)
+            accept = j >= 0
+            if accept and not exact:
+                # thinning: accept with (actual probability) / (upper bound)
+                if occ == OCC_SINGLE and head[j] >= 0:
+                    accept = False
+                elif site_scale[site_state[j]] < max_scale:
+                    accept = np.random.random() * max_scale < site_scale[site_state[j]]
+            if not accept:
+                stats[S_NULL] += 1
+            elif occ == OCC_ANNIHILATE and head[j] >= 0:
+                # exciton-exciton annihilation: the arriving exciton is lost
+                stats[S_ANNIH] += 1
+                removed = True
+            else:
+                stats[S_HOPS] += 1
+                _unlink(p, site, head, nxt, prv)
+                _link(p, j, head, nxt, prv)
+                _hop_vector(site, j, o, offs, lat_f, jit, vec)
+                for k in range(3):
+                    px[p, k] += vec[k]
+                psite[p] = j
+                pc[p, 0] = jx
+                pc[p, 1] = jy
+                pc[p, 2] = jz
+                flipped = memory and site_state[j] == 0
+                if memory:
+                    site_state[j] = 1
+                if need_nb:
+                    # rates of the particles next to the freed site and the filled (or
+                    # flipped) site changed: redraw their hop clocks (exact, memoryless)
+                    for c in range(2):
+                        if c == 0 and occ != OCC_SINGLE:
+                            continue
+                        if c == 1 and not (occ == OCC_SINGLE or flipped):
+                            continue
+                        ux = cx if c == 0 else jx
+                        uy = cy if c == 0 else jy
+                        uz = cz if c == 0 else jz
+                        for o2 in range(z):
+                            n2, _, _, _ = _neighbour(ux, uy, uz, o2, offs, lat_i)
+                            if n2 < 0:
+                                continue
+                            q = head[n2]
+                            while q >= 0:
+                                if not queued[q]:
+                                    queued[q] = True
+                                    todo[ntodo] = q
+                                    tstart[q] = te
+                                    ntodo += 1
+                                q = nxt[q]
+        else:
+            ch = _state_channel(s, conv, krad, knr, qs[s])
+            if ch < 0:
+                stats[S_RAD if ch == -1 else S_NONRAD] += 1
+                removed = True
+            else:
+                stats[S_CONV] += 1
+                pstate[p] = ch
+                if mode != FIXED_COMPETING:
+                    _heap_set(h, hp, kt, hn, N + p, _draw(mode, qs[ch], nxt_t))
+        if removed:
+            _unlink(p, site, head, nxt, prv)
+            _heap_set(h, hp, kt, hn, p, INF)
+            _heap_set(h, hp, kt, hn, N + p, INF)
+            ai = apos[p]
+            nalive -= 1
+            last = alive[nalive]
+            alive[ai] = last
+            apos[last] = ai
+            if queued[p]:  # drop it from the redraw list
+                for ti in range(ntodo):
+                    if todo[ti] == p:
+                        todo[ti] = todo[ntodo - 1]
+                        ntodo -= 1
+                        break
+                queued[p] = False
+            if need_nb and occ == OCC_SINGLE:
+                for o2 in range(z):
+                    n2, _, _, _ = _neighbour(cx, cy, cz, o2, offs, lat_i)
+                    if n2 < 0:
+                        continue
+                    q = head[n2]
+                    while q >= 0:
+                        if not queued[q]:
+                            queued[q] = True
+                            todo[ntodo] = q
+                            tstart[q] = te
+                            ntodo += 1
+                        q = nxt[q]
+        elif not queued[p]:
+            # its own hop clock (competing: its only clock) restarts after this event
+            queued[p] = True
+            todo[ntodo] = p
+            tstart[p] = nxt_t
+            ntodo += 1
+        else:
+            tstart[p] = nxt_t
+    return 0
+
+
+@njit(cache=True)
+def relax_memory(site_state, tau_relax, period, seed):
+    """Seed 002's relaxation between pulses (../shared/seeds/002_*.txt, Model dynamics).
+
+    Every fast site (state 1) draws dt = -tau_relax ln(1 - f); it returns to the slow state
+    (0) when dt <= period, otherwise it stays fast for the next pulse. Returns the number
+    of sites still fast.
+    """
+    np.random.seed(seed)
+    n_fast = 0
+    for i in range(site_state.shape[0]):
+        if site_state[i] == 1:
+            dt = -tau_relax * math.log(1.0 - np.random.random())
+            if dt <= period:
+                site_state[i] = 0
+            else:
+                n_fast += 1
+    return n_fast
+
+
+@njit(cache=True, inline="always")
+def _splitmix(state):
+    """SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): next state and a uniform in [0, 1).
+
+    The stepping kernel's per-step draws use it: one 64-bit mix instead of two Mersenne
+    Twister outputs per double."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return state, float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def run_stepping(
+    lat_i,
+    lat_f,
+    vac,
+    site_state,
+    occ_grid,
+    offs,
+    cum_w,
+    site_scale,
+    conv,
+    krad,
+    knr,
+    rule,
+    occ,
+    memory,
+    init_site,
+    init_state,
+    frame_steps,
+    stop_step,
+    roi_f,
+    roi_i,
+    counts,
+    mom,
+    stats,
+    seed,
+):
+    """Fixed-step model stepped literally, step by step (seeds 002 and 003).
+
+    Used for interacting particles on a homogeneous lattice (no jitter), where almost
+    every step holds an event (seed 002: P_hop = 0.7) and stepping is cheaper than
+    skipping. In every step each particle, in turn, draws one uniform number ``u``: a hop
+    candidate to offset ``o`` when ``u`` falls in ``cum_w[state]`` (the per-step
+    probabilities to each neighbour for the fastest target state), accepted with the
+    target's actual/largest probability and refused onto an occupied site (single
+    occupancy). Then, ``FIXED_SEQUENTIAL``: a second uniform number decides the state
+    channels (seed 002: decay after the hop attempt); ``FIXED_COMPETING``: ``u`` beyond
+    the hop range picks a state channel in the same draw (one event per step, seed 003).
+
+    ``occ_grid`` (int32, -1 everywhere) is used as scratch and left as it was found.
+    """
+    np.random.seed(seed)
+    rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
+    N = init_site.shape[0]
+    z = offs.shape[0]
+    nst = krad.shape[0]
+    qs = np.empty(nst)
+    _state_rates(conv, krad, knr, qs)
+    max_scale = 0.0
+    for v in site_scale:
+        max_scale = max(max_scale, v)
+    use_grid = occ != OCC_MULTIPLE
+    psite = init_site.copy()
+    pstate = init_state.copy()
+    pc = np.empty((N, 3), np.int64)
+    pu = np.zeros((N, 3), np.int64)  # unwrapped hop sum (sites); positions at record time
+    px0 = np.empty((N, 3))
+    xb = np.empty(3)
+    alive = np.arange(N)
+    nalive = N
+    jit = np.zeros((0, 3))
+    vec = np.empty(3)
+    # sequential rule: the step of each particle's next state event (decay, conversion),
+    # drawn geometrically -- the same as a Bernoulli(q) trial after every hop attempt
+    tq = np.empty(N)
+    for p in range(N):
+        tq[p] = _draw(FIXED_SEQUENTIAL, qs[pstate[p]], 1.0)
+        cx, cy, cz = _coords(psite[p], lat_i)
+        pc[p, 0] = cx
+        pc[p, 1] = cy
+        pc[p, 2] = cz
+        _site_position(cx, cy, cz, psite[p], lat_f, jit, vec)
+        for k in range(3):
+            px0[p, k] = vec[k]
+        if use_grid:
+            occ_grid[psite[p]] = p
+        if memory:
+            site_state[psite[p]] = 1
+    K = frame_steps.shape[0]
+    dim = lat_i[0]
+    a = lat_f[0]
+    # equal per-offset weights in every state (seed 002): pick the offset by arithmetic
+    uniform = True
+    for s_ in range(nst):
+        for o_ in range(z):
+            if abs(cum_w[s_, o_] - cum_w[s_, z - 1] * (o_ + 1) / z) > 1e-12 * cum_w[s_, z - 1]:
+                uniform = False
+    has_vac = vac.shape[0] > 0
+    kf = 0
+    step = 0.0
+    while True:
+        t_rec = step if (nalive > 0 and step < stop_step) else INF
+        while kf < K and frame_steps[kf] <= t_rec:
+            for ai in range(nalive):
+                q = alive[ai]
+                for k in range(3):
+                    xb[k] = px0[q, k] + pu[q, k] * a
+                _record(kf, pstate[q], xb, px0[q], 0.0, counts, mom, roi_f, roi_i, dim)
+            kf += 1
+        if t_rec == INF:
+            break
+        step += 1.0
+        ai = 0
+        while ai < nalive:
+            p = alive[ai]
+            s = pstate[p]
+            rs, u = _splitmix(rs)
+            hs = cum_w[s, z - 1]
+            removed = False
+            if u < hs:
+                if uniform:
+                    o = int(u * z / hs)  # equal weights: no search, no mispredicted branch
+                    if o >= z:
+                        o = z - 1
+                else:
+                    o = 0
+                    while o < z - 1 and u >= cum_w[s, o]:
+                        o += 1
+                cx = pc[p, 0]
+                cy = pc[p, 1]
+                cz = pc[p, 2]
+                j, jx, jy, jz = _neighbour(cx, cy, cz, o, offs, lat_i)
+                ok = j >= 0 and not (has_vac and vac[j] != 0)
+                if ok and use_grid and occ_grid[j] >= 0:
+                    ok = False
+                    if occ == OCC_ANNIHILATE:
+                        stats[S_ANNIH] += 1
+                        removed = True
+                if ok and site_scale[site_state[j]] < max_scale:
+                    rs, v = _splitmix(rs)
+                    ok = v * max_scale < site_scale[site_state[j]]
+                if ok:
+                    stats[S_HOPS] += 1
+                    if use_grid:
+                        occ_grid[psite[p]] = -1
+                        occ_grid[j] = p
+                    psite[p] = j
+                    pc[p, 0] = jx
+                    pc[p, 1] = jy
+                    pc[p, 2] = jz
+                    pu[p, 0] += offs[o, 0]
+                    pu[p, 1] += offs[o, 1]
+                    pu[p, 2] += offs[o, 2]
+                    if memory:
+                        site_state[j] = 1
+                elif not removed:
+                    stats[S_NULL] += 1
+            if not removed:
+                ch = -3
+                if rule == FIXED_SEQUENTIAL:
+                    if tq[p] == step:
+                        ch = _state_channel(s, conv, krad, knr, qs[s])
+                elif u >= hs and u < hs + qs[s]:
+                    ch = _state_channel(s, conv, krad, knr, qs[s])
+                if ch == -1 or ch == -2:
+                    stats[S_RAD if ch == -1 else S_NONRAD] += 1
+                    removed = True
+                elif ch >= 0:
+                    stats[S_CONV] += 1
+                    pstate[p] = ch
+                    if rule == FIXED_SEQUENTIAL:
+                        tq[p] = _draw(FIXED_SEQUENTIAL, qs[ch], step + 1.0)
+            if removed:
+                if use_grid:
+                    occ_grid[psite[p]] = -1
+                nalive -= 1
+                alive[ai] = alive[nalive]
+                alive[nalive] = p
+                continue
+            ai += 1
+    for ai in range(nalive):
+        if use_grid:
+            occ_grid[psite[alive[ai]]] = -1
+    return 0

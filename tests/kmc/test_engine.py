@@ -1,0 +1,133 @@
+"""The engine against independently known truth (SCIENCE.md, lattice random walks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nctransport.kmc import engine
+from nctransport.kmc.rates import forster_radius_from_diffusivity
+from nctransport.kmc.run import simulate
+
+from .kmc_configs import walk_config
+
+D_TRUE = 1e10 * (10e-9) ** 2  # k_n a^2 = 1e-6 m^2/s per axis (SCIENCE.md)
+
+
+def _d_last(result, key="all"):
+    """Per-axis D from the tracer MSD at the last frame: MSD = 2 D t."""
+    return result.tracer_msd[key][-1] / (2 * result.times[-1])
+
+
+def _tol(n, dim, sigmas=4.5):
+    # displacement per axis is ~Gaussian at late times: Var(d^2) = 2 MSD^2
+    return sigmas * np.sqrt(2.0 / (n * dim))
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_random_walk_diffusivity_per_axis(dim):
+    r = simulate(walk_config(dim), seed=11)
+    assert _d_last(r) == pytest.approx(D_TRUE, rel=_tol(4000, dim))
+    # the cloud's variance grows by the same 2 D t (per-axis convention)
+    assert r.msd["all"][-1] / (2 * r.times[-1]) == pytest.approx(D_TRUE, rel=0.1)
+
+
+@pytest.mark.parametrize("stepping", ["continuous", "fixed"])
+def test_exponential_population_and_fixed_step_agree(stepping):
+    cfg = walk_config(2, stepping=stepping, step="1ps", **{"states.exciton.lifetime": "0.5ns"})
+    r = simulate(cfg, seed=5)
+    n0 = r.populations["exciton"][0]
+    p = np.exp(-r.times / 0.5e-9)
+    err = np.sqrt(p * (1 - p) / n0) + 1e-12
+    assert np.all(np.abs(r.populations["exciton"] / n0 - p) < 4.5 * err + 2e-3)
+    # D of the survivors: fixed steps (per-step probability = rate x step) and continuous
+    # time are the same walk
+    n_end = r.populations["exciton"][-1]
+    assert _d_last(r) == pytest.approx(D_TRUE, rel=_tol(n_end, 2))
+
+
+def test_forster_hops_reproduce_science_md_radius():
+    # R0 for D = 0.01 cm^2/s at r = 10 nm, tau = 2.5 ns (~17 nm); KMC must give that D back
+    r0 = forster_radius_from_diffusivity(1e-6, 10e-9, 2.5e-9)
+    cfg = walk_config(2, hops={"model": "forster", "r0": f"{r0 * 1e9}nm", "tau": "2.5ns"})
+    r = simulate(cfg, seed=3)
+    assert _d_last(r) == pytest.approx(1e-6, rel=_tol(4000, 2))
+
+
+def test_next_nearest_forster_hops_add_diffusivity():
+    # seed 003: per-axis D = k_nn a^2 (1 + 2 * (1/8) / 1) with nnn hops at (a/r)^6 = 1/8
+    cfg = walk_config(2, hops={"model": "forster", "rate": "1e10/s", "reach": "nnn"})
+    r = simulate(cfg, seed=4)
+    assert _d_last(r) == pytest.approx(D_TRUE * 1.25, rel=_tol(4000, 2))
+
+
+def _packed_chain(occupancy, stepping="continuous"):
+    # alpha = 1 and a huge spot fill every site of a short open chain exactly once
+    return walk_config(
+        1,
+        occupancy=occupancy,
+        stepping=stepping,
+        step="1ps",
+        lattice={"dim": 1, "size": 51, "spacing": "10nm"},
+        excitation={"kind": "bernoulli", "alpha": 1.0, "sigma": "1m"},
+    )
+
+
+@pytest.mark.parametrize("stepping", ["continuous", "fixed"])
+def test_single_occupancy_blocks_every_hop(stepping):
+    r = simulate(_packed_chain("single", stepping), seed=1)
+    assert r.populations["exciton"][0] == 51
+    assert r.events["hops"] == 0
+    if stepping == "fixed":
+        assert r.events["null"] > 0  # attempts were made and refused
+
+
+def test_annihilation_removes_one_of_two():
+    r = simulate(_packed_chain("annihilate"), seed=1)
+    pop = r.populations["exciton"]
+    assert pop[-1] < pop[0]
+    assert r.events["annihilations"] == pop[0] - pop[-1]  # no other loss channel here
+    assert r.events["hops"] > 0
+
+
+def test_fixed_and_continuous_agree_with_blocking():
+    # a dense lattice gas (single occupancy): stepped (small per-step probabilities) and
+    # rejection-free continuous time are the same process
+    base = dict(
+        occupancy="single",
+        step="1ps",
+        excitation={"kind": "bernoulli", "alpha": 0.5, "sigma": "150nm"},
+        lattice={"dim": 2, "size": 81, "spacing": "10nm"},
+    )
+    rc = simulate(walk_config(2, stepping="continuous", **base), seed=8)
+    rf = simulate(walk_config(2, stepping="fixed", **base), seed=8)
+    n = rc.populations["exciton"][0]
+    dc, df = _d_last(rc), _d_last(rf)
+    assert dc < 0.97 * D_TRUE  # blocking slows tracer diffusion
+    assert df == pytest.approx(dc, rel=2 * _tol(n, 2))
+
+
+def test_relax_memory_survival_is_exponential():
+    # seed 002: a fast site stays fast when -tau ln(1-f) > period: probability exp(-T/tau)
+    states = np.ones(200_000, dtype=np.int8)
+    kept = engine.relax_memory(states, 8.1e-6, 8.1e-6, 7)
+    p = np.exp(-1.0)
+    assert kept == int(states.sum())
+    assert kept / states.size == pytest.approx(p, abs=5 * np.sqrt(p * (1 - p) / states.size))
+
+
+def test_jitter_and_vacancies_paths():
+    # tiny positional jitter barely changes Forster hopping: D stays k_nn a^2 (continuity)
+    cfg = walk_config(
+        2,
+        hops={"model": "forster", "rate": "1e10/s"},
+        lattice={"dim": 2, "size": 121, "spacing": "10nm", "jitter": "0.01nm"},
+    )
+    r = simulate(cfg, seed=12)
+    assert _d_last(r) == pytest.approx(D_TRUE, rel=_tol(4000, 2) + 0.01)
+    # missing sites block hops: slower transport, and every particle still moves only
+    # between existing sites (no particle is ever created on a vacancy)
+    cfg = walk_config(2, lattice={"dim": 2, "size": 121, "spacing": "10nm", "vacancies": 0.3})
+    r = simulate(cfg, seed=12)
+    assert r.populations["exciton"][0] == 4000
+    assert _d_last(r) < 0.8 * D_TRUE
