@@ -176,12 +176,19 @@ def _input_entry(ds, path: Path) -> dict[str, Any]:
 
 
 def run_analysis(
-    ds, settings, out_dir: Path, *, path: Path, load_options: dict[str, Any] | None = None
+    ds,
+    settings,
+    out_dir: Path,
+    *,
+    path: Path,
+    load_options: dict[str, Any] | None = None,
+    report: bool = True,
 ) -> dict[str, Any]:
     """Analyse ``ds`` and write results.json, msd.csv, profiles.nc, figures and report.html.
 
     ``load_options`` (the loader overrides: units, --t0, --meta ...) are stored in
-    ``settings.load`` so the numbers can be reproduced.
+    ``settings.load`` so the numbers can be reproduced. ``report=False`` skips the
+    figures and report.html (sweeps analyse thousands of points).
     """
     from nctransport.io.netcdf import save_netcdf
     from nctransport.microscopy.analysis import analyze_map
@@ -196,6 +203,8 @@ def run_analysis(
         write_json(out_dir / "results.json", res)
         write_text(out_dir / "msd.csv", _msd_csv(res))
         save_netcdf(result.fits.to_dataset(), out_dir / "profiles.nc")
+        if not report:
+            return res
         figs = analysis_figures(ds, result, out_dir)
         report_results = {
             k: v
@@ -240,13 +249,16 @@ def analyze(
     times: Times = None,
     pixel: Pixel = None,
     meta: Meta = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write figures and report.html.")
+    ] = True,
 ) -> None:
     """Per-frame profile fits -> MSD -> D with 95% CI, regimes, lifetime, D_avg, lengths."""
     settings = _settings(profile, window, background, temperature, snr)  # bad options first
     ds = load_input(file, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
     out_dir = out or default_out_dir(file, "analysis")
     load_options = dict(t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
-    res = run_analysis(ds, settings, out_dir, path=file, load_options=load_options)
+    res = run_analysis(ds, settings, out_dir, path=file, load_options=load_options, report=report)
     if json:
         typer.echo(dumps(res), nl=False)
         return

@@ -52,6 +52,9 @@ def simulate(
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
     out: OutDir = None,
     json: JsonFlag = False,
+    report_: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write a figure and report.html.")
+    ] = True,
 ) -> None:
     """Run a kinetic Monte Carlo simulation; write simulation.nc, populations.csv,
     config.toml, results.json and report.html."""
@@ -90,8 +93,13 @@ def simulate(
     paths = write_outputs(result, out_dir)
     from nctransport.report.html import write_report
 
-    figures = _figures(result, out_dir)
     summary = {k: v for k, v in result.to_dict().items() if k not in ("t_s",)}
+    if not report_:
+        if json:
+            summary["outputs"] = [str(p) for p in paths]
+            typer.echo(dumps(summary), nl=False)
+        return
+    figures = _figures(result, out_dir)
     report = write_report(
         out_dir,
         title=f"simulate: {cfg.name}",
@@ -105,7 +113,7 @@ def simulate(
         },
         figures=figures,
         settings={"config": result.config},
-        command="simulate",
+        inputs=[] if config is None else [{"path": str(config)}],
     )
     if json:
         summary["outputs"] = [str(p) for p in [*paths, report]]

@@ -47,6 +47,13 @@ def sweep(
         str | None, typer.Option("--window", help="analyze --window, e.g. 0ns:3ns.")
     ] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="analyze --profile.")] = None,
+    point_reports: Annotated[
+        bool,
+        typer.Option(
+            "--point-reports/--no-point-reports",
+            help="Figures and report.html for every point (slow).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate and analyse every point of a parameter grid; rerun the same command to resume."""
     if config is not None and not config.exists():
@@ -63,6 +70,7 @@ def sweep(
         config=None if config is None else str(config.resolve()),
         sets=tuple(parse_key_values(set_, "--set").items()),
         analyze_args=tuple(analyze_args),
+        point_reports=point_reports,
     )
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if n_workers < 1:

@@ -51,6 +51,7 @@ class SweepSpec:
     config: str | None = None
     sets: tuple[tuple[str, str], ...] = ()
     analyze_args: tuple[str, ...] = ()
+    point_reports: bool = False
 
     def __post_init__(self) -> None:
         if (self.preset is None) == (self.config is None):
@@ -77,6 +78,7 @@ class SweepSpec:
             "grid": [{"key": a.key, "values": list(a.values)} for a in self.grid],
             "seed": self.seed,
             "analyze_args": list(self.analyze_args),
+            "point_reports": self.point_reports,
         }
 
     def points(self) -> list[SweepPoint]:
@@ -137,6 +139,9 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
     for k, v in (*spec.sets, *point.params):
         sim_args += ["--set", f"{k}={v}"]
     sim_args += ["--seed", str(point.seed), "--workers", "1", "--out", str(tmp)]
+    # Figures and report.html per point cost more than a small simulation; off by default.
+    report_flag = [] if spec.point_reports else ["--no-report"]
+    sim_args += report_flag
     log = io.StringIO()
     record: dict[str, Any] = {
         "index": point.index,
@@ -149,7 +154,7 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
         rc = main(sim_args)
         if rc == 0:
             ana_args = ["analyze", str(tmp / "simulation.nc"), "--out", str(tmp / "analysis")]
-            ana_args += list(spec.analyze_args)
+            ana_args += list(spec.analyze_args) + report_flag
             rc_a = main(ana_args)
         else:
             rc_a = None
