@@ -27,6 +27,9 @@ from nctransport.io.atomic import write_text
 from nctransport.sweep.grid import GridAxis, SweepPoint, si_value, sweep_points
 from nctransport.sweep.store import POINT_FILE, SweepStore
 
+#: Shortest interval between two rewrites of sweep.csv while a sweep runs (s).
+CSV_INTERVAL_S = 2.0
+
 #: Numbers taken from each point's ``analysis/results.json`` into ``sweep.csv``.
 METRIC_COLUMNS = (
     "diffusivity_cm2_s",
@@ -197,11 +200,18 @@ def csv_columns(spec: SweepSpec) -> tuple[list[str], dict[str, tuple[str, bool]]
     return columns, param_cols
 
 
-def write_sweep_csv(store: SweepStore, spec: SweepSpec) -> Path:
-    """Rewrite ``sweep.csv`` from the finished points (sorted by point index)."""
+def write_sweep_csv(
+    store: SweepStore, spec: SweepSpec, records: list[dict[str, Any]] | None = None
+) -> Path:
+    """Rewrite ``sweep.csv`` from the finished points (sorted by point index).
+
+    ``records`` (point records already in memory) saves re-reading every point.json.
+    """
     columns, param_cols = csv_columns(spec)
     rows = []
-    for rec in store.records():
+    if records is None:
+        records = store.records()
+    for rec in sorted(records, key=lambda r: r["index"]):
         if rec.get("status") != "ok":
             continue
         row: dict[str, Any] = {"point_id": rec["point_id"], "seed": rec["seed"]}
@@ -237,19 +247,27 @@ def run_sweep(
     store.init(spec.definition())
     removed = store.clean_partial()
     points = spec.points()
-    todo = [p for p in points if store.finished(p.point_id) is None]
+    finished = {p.point_id: store.finished(p.point_id) for p in points}
+    records = {pid: rec for pid, rec in finished.items() if rec is not None}
+    todo = [p for p in points if finished[p.point_id] is None]
     skipped = len(points) - len(todo)
     done = skipped
     if on_progress:
         on_progress(done, len(points), None)
     failures: dict[str, str] = {}
+    last_write = 0.0
 
     def _finish(record: dict[str, Any]) -> None:
-        nonlocal done
+        nonlocal done, last_write
         done += 1
+        records[record["point_id"]] = record
         if record["status"] != "ok":
             failures[record["point_id"]] = record.get("error", "failed")
-        write_sweep_csv(store, spec)
+        # Rewriting is O(points); at most every CSV_INTERVAL_S keeps a 1e4-point sweep
+        # from spending its time on the table (it is rebuilt from the points on resume).
+        if time.monotonic() - last_write >= CSV_INTERVAL_S:
+            write_sweep_csv(store, spec, list(records.values()))
+            last_write = time.monotonic()
         if on_progress:
             on_progress(done, len(points), record)
 
@@ -261,13 +279,43 @@ def run_sweep(
             _finish(run_point(root, p, spec))
     else:
         _run_pool(root, todo, spec, workers, _finish)
-    csv_path = write_sweep_csv(store, spec)
+    csv_path = write_sweep_csv(store, spec, list(records.values()))
     return SweepResult(len(points), skipped, len(todo), len(failures), removed, csv_path, failures)
+
+
+#: Each pool worker is one core's worth of work: threaded BLAS or Numba kernels inside
+#: several workers would oversubscribe the cores.
+_ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+
+
+@contextlib.contextmanager
+def _child_environment(env: dict[str, str]):
+    """Set environment variables that spawned children inherit; restore afterwards."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run_pool(root, todo, spec, workers, finish) -> None:
     # spawn: workers start clean (no forked Numba/BLAS thread state).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with _child_environment(_ONE_THREAD):
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        # Start the workers now, while the environment is set.
+        for fut in [pool.submit(os.getpid) for _ in range(workers)]:
+            fut.result()
+    with pool:
         pending: set[Future] = {pool.submit(run_point, root, p, spec) for p in todo}
         try:
             while pending:
