@@ -114,3 +114,14 @@ def test_truncated_netcdf(tmp_path: Path, rich_dataset) -> None:
     bad.write_bytes(good.read_bytes()[:700])
     with pytest.raises(InputError, match="NetCDF"):
         load(bad)
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+
+    from nctransport.io.atomic import write_text
+
+    target = write_text(tmp_path / "out.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (target.stat().st_mode & 0o777) == (0o666 & ~mask)
