@@ -61,8 +61,6 @@ def _root(
 
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:
-            continue
         importlib.import_module(name).register(app)
 
 

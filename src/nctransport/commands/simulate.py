@@ -56,8 +56,10 @@ def simulate(
         bool, typer.Option("--report/--no-report", help="Write a figure and report.html.")
     ] = True,
 ) -> None:
-    """Run a kinetic Monte Carlo simulation; write simulation.nc, populations.csv,
-    config.toml, results.json and report.html."""
+    """Kinetic Monte Carlo on a nanocrystal lattice; writes a microscope-like map and MSDs.
+
+    Outputs: simulation.nc, populations.csv, config.toml, results.json and report.html.
+    """
     from nctransport.kmc import load_config, load_preset
     from nctransport.kmc import simulate as run_simulation
     from nctransport.kmc.run import write_outputs
