@@ -311,3 +311,21 @@ def test_seed003_bright_dark_negative_diffusion():
     assert r.d_avg.value == pytest.approx(truth.value, abs=3 * r.d_avg.err + 0.1 * truth.value)
     # Contraction lowers D_avg below the initial slope D = 2e-5 (seed 003).
     assert r.d_avg.value < 0.5 * 2e-5
+
+
+def test_non_gaussian_warning_only_beyond_chance():
+    from nctransport.microscopy.analysis import AnalysisSettings, analyze_map
+    from nctransport.microscopy.synthetic import synthetic_map
+
+    t = np.arange(-3, 60) * 0.1e-9
+    x = (np.arange(161) - 80) * 20e-9
+    common = dict(sigma0=150e-9, D=1e-6, amplitude=3000.0, lifetime=3e-9, background=2.0,
+                  noise="poisson", signal_units="counts")
+    gauss = analyze_map(synthetic_map(t, x, seed=7, **common), AnalysisSettings())
+    assert not any("non-Gaussian" in w for w in gauss.to_results()["warnings"])
+    # Heavy Lorentzian tails (seed 003's Voigt) are not Gaussian in most frames.
+    voigt = analyze_map(
+        synthetic_map(t, x, seed=7, profile="voigt", lorentz_hwhm=120e-9, **common),
+        AnalysisSettings(),
+    )
+    assert any("non-Gaussian" in w for w in voigt.to_results()["warnings"])
