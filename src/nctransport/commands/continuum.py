@@ -24,6 +24,7 @@ from nctransport.commands.common import (
     load_input,
     parse_key_values,
 )
+from nctransport.commands.kinetics import parse_window
 from nctransport.continuum import MODELS, fit_continuum
 from nctransport.dataset import SIGNAL
 from nctransport.errors import ConfigError
@@ -41,18 +42,6 @@ def _si(values: dict[str, str], model: str) -> dict[str, float]:
         unit = "dimensionless" if units[k] == "1" else units[k].replace("^", "**")
         out[k] = parse_quantity(v, unit, name=k) if unit != "dimensionless" else float(v)
     return out
-
-
-def parse_time_window(text: str) -> tuple[float, float]:
-    """``"0ns:3ns"`` -> (0.0, 3e-09) seconds; either side may be empty (open)."""
-    lo, sep, hi = text.partition(":")
-    if not sep:
-        raise ConfigError(f"--window expects A:B with units, e.g. 0ns:3ns, got {text!r}")
-    a = parse_quantity(lo, "s", name="--window start") if lo.strip() else -np.inf
-    b = parse_quantity(hi, "s", name="--window end") if hi.strip() else np.inf
-    if not a < b:
-        raise ConfigError(f"--window start must be before its end, got {text!r}")
-    return a, b
 
 
 def fit_model(
@@ -87,7 +76,7 @@ def fit_model(
     ds = load_input(file, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
     fixed = _si(parse_key_values(fix, "--fix"), model)
     start = _si(parse_key_values(init, "--init"), model)
-    win = parse_time_window(window) if window else None
+    win = parse_window(window) if window else None
     fit = fit_continuum(ds, model, fix=fixed, init=start, window=win)
     out_dir = out or default_out_dir(file, "fit-model")
     settings = {"model": model, "fix": fix or [], "init": init or [], "window": window}

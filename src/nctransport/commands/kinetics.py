@@ -35,17 +35,13 @@ COUNT_UNITS = {"counts", "count", "cts", "photons"}
 
 
 def parse_window(text: str | None) -> tuple[float, float] | None:
-    """``"0ns:50ns"`` -> (0, 5e-8) seconds; every bound needs its unit."""
+    """``"0ns:50ns"`` -> (0, 5e-8) seconds; an open end (``"2ns:"``) is unbounded."""
     if text is None:
         return None
-    a, sep, b = text.partition(":")
-    if not sep or not a.strip() or not b.strip():
-        raise ConfigError(f"--window expects START:STOP with units, e.g. 0ns:50ns; got {text!r}")
-    lo = parse_quantity(a.strip(), "s", name="--window start")
-    hi = parse_quantity(b.strip(), "s", name="--window stop")
-    if not hi > lo:
-        raise ConfigError(f"--window stop must be after start, got {text!r}")
-    return lo, hi
+    from nctransport.microscopy.window import parse_window as parse_fit_window
+
+    w = parse_fit_window(text)
+    return (-np.inf if w.start is None else w.start, np.inf if w.end is None else w.end)
 
 
 def _nearest(axis: np.ndarray, value: float, name: str) -> int:

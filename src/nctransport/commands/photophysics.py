@@ -117,13 +117,8 @@ def forster_cmd(
             raise ConfigError("spectral overlap needs --quantum-yield and --refractive-index")
         if diffusivity is not None or forster_radius is not None:
             raise ConfigError("with spectra, do not also give --diffusivity or --forster-radius")
-        try:
-            from nctransport.spectra.forster import forster_from_spectra
-        except ImportError:
-            raise ConfigError(
-                "spectral overlap needs nctransport.spectra.forster, which is not available"
-            ) from None
         from nctransport.io import load
+        from nctransport.spectra.forster import forster_from_spectra
 
         spec = forster_from_spectra(
             load(donor_emission),
