@@ -588,11 +588,11 @@ def write_report(
     Examples
     --------
     >>> import tempfile
-    >>> d = tempfile.mkdtemp()
-    >>> p = write_report(d, title="demo", results={"diffusivity": {"value_cm2_s": 0.0123,
-    ...     "ci95_cm2_s": [0.0118, 0.0128]}}, inputs=[{"path": "map.csv", "sha256": "ab12"}],
-    ...     command="nctransport analyze map.csv")
-    >>> "95% CI [0.0118, 0.0128]" in p.read_text()
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_report(d, title="demo", results={"diffusivity": {"value_cm2_s": 0.0123,
+    ...         "ci95_cm2_s": [0.0118, 0.0128]}}, inputs=[{"path": "map.csv", "sha256": "ab12"}],
+    ...         command="nctransport analyze map.csv")
+    ...     "95% CI [0.0118, 0.0128]" in p.read_text()
     True
     """
     html = render_report(
