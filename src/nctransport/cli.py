@@ -43,6 +43,26 @@ COMMAND_MODULES = (
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _click_exception_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(ClickException, Abort) classes of click and of the copy newer Typer vendors."""
+    import click
+
+    errors, aborts = [click.ClickException], [click.exceptions.Abort]
+    try:
+        from typer._click import exceptions as vendored  # newer Typer ships its own click
+    except ImportError:
+        vendored = None
+    if vendored is not None:
+        errors.append(vendored.ClickException)
+    abort = getattr(typer.exceptions, "Abort", None)
+    if abort is not None:
+        aborts.append(abort)
+    return tuple(errors), tuple(aborts)
+
+
+_CLICK_ERRORS, _ABORT = _click_exception_classes()
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"nctransport {__version__}")
@@ -74,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="nctransport", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the exit code of typer.Exit
+        # and of an aborted (Ctrl-C) command.
+        rc = app(args=args, prog_name="nctransport", standalone_mode=False)
+        if isinstance(rc, int):
+            return rc
     except NctransportError as exc:
         if debug:
             raise
@@ -87,15 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
-    except Exception as exc:  # click usage errors and unexpected failures
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("[yellow]aborted[/]")
-            return 130
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except _ABORT:
+        err_console.print("[yellow]aborted[/]")
+        return 130
+    except _CLICK_ERRORS as exc:  # usage errors: bad or missing options
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:
         if debug:
             raise
         err_console.print(
