@@ -34,8 +34,6 @@ from nctransport.report.summary import summarize
 
 #: Where the bundled example data live in a source checkout (``examples/data``).
 BUNDLED_DATA = Path(__file__).resolve().parents[3] / "examples" / "data"
-#: Where a wheel would carry them (``package-data`` ``examples_data/*`` in pyproject.toml).
-PACKAGED_DATA = Path(__file__).resolve().parents[1] / "examples_data"
 EXAMPLE_FILES = ("tplm_map.csv", "jv_220K.csv", "jv_260K.csv", "jv_297K.csv", "ta_spectra.csv")
 
 #: Demo-size overrides for the KMC presets: small lattices and few repetitions so that a
@@ -287,7 +285,7 @@ def find_data(data: Path | None) -> Path:
     if data is not None:
         folder = data
     else:
-        folder = next((f for f in (BUNDLED_DATA, PACKAGED_DATA) if f.is_dir()), BUNDLED_DATA)
+        folder = BUNDLED_DATA
     missing = [f for f in EXAMPLE_FILES if not (folder / f).is_file()]
     if missing:
         raise ConfigError(
