@@ -24,7 +24,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.signal import fftconvolve
 from scipy.special import erfc, erfcx
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))  # Gaussian FWHM = 2 sqrt(2 ln 2) sigma
@@ -240,6 +239,8 @@ def convolve_measured_irf(
         raise ValueError("IRF must be sampled on the data time grid")
     lags = np.arange(-(n - 1), n)
     k = kernel(lags, dt)
+    from scipy.signal import fftconvolve  # scipy.signal costs ~0.7 s to import: only here
+
     full = fftconvolve(irf, k, mode="full")
     # full[p] = sum_m irf[m] k[p - m], with k index 0 at lag -(n-1): lag = p - (n-1) - m
     return full[n - 1 : 2 * n - 1]
