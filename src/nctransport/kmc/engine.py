@@ -597,10 +597,10 @@ def run_interacting(
     hp = np.full(2 * N, -1, np.int64)
     hn = np.zeros(1, np.int64)
     # particles whose hop clock must be redrawn, and from when
-    todo = np.empty(N, np.int64)
+    redraw = np.empty(N, np.int64)
     tstart = np.zeros(N)
     queued = np.zeros(N, np.bool_)
-    ntodo = 0
+    n_redraw = 0
     K = frame_t.shape[0]
     dim = lat_i[0]
     has_e = energy.shape[0] > 0
@@ -618,16 +618,16 @@ def run_interacting(
         if memory:
             site_state[psite[p]] = 1
     for p in range(N):
-        todo[p] = p
+        redraw[p] = p
         tstart[p] = one
         queued[p] = True
         if mode != FIXED_COMPETING:
             _heap_set(h, hp, kt, hn, N + p, _draw(mode, qs[pstate[p]], one))
-    ntodo = N
+    n_redraw = N
     kf = 0
     while True:
-        for ti in range(ntodo):
-            q = todo[ti]
+        for ti in range(n_redraw):
+            q = redraw[ti]
             queued[q] = False
             Hq = _hop_weights(
                 pc[q, 0],
@@ -658,7 +658,7 @@ def run_interacting(
             if mode == FIXED_COMPETING:
                 Hq += qs[pstate[q]]
             _heap_set(h, hp, kt, hn, q, _draw(mode, Hq, tstart[q]))
-        ntodo = 0
+        n_redraw = 0
         te = kt[h[0]] if hn[0] > 0 else INF
         t_rec = te if te <= t_stop else INF
         while kf < K and frame_t[kf] < t_rec:
@@ -765,9 +765,9 @@ def run_interacting(
                             while q >= 0:
                                 if not queued[q]:
                                     queued[q] = True
-                                    todo[ntodo] = q
+                                    redraw[n_redraw] = q
                                     tstart[q] = te
-                                    ntodo += 1
+                                    n_redraw += 1
                                 q = nxt[q]
         else:
             ch = _state_channel(s, conv, krad, knr, qs[s])
@@ -789,10 +789,10 @@ def run_interacting(
             alive[ai] = last
             apos[last] = ai
             if queued[p]:  # drop it from the redraw list
-                for ti in range(ntodo):
-                    if todo[ti] == p:
-                        todo[ti] = todo[ntodo - 1]
-                        ntodo -= 1
+                for ti in range(n_redraw):
+                    if redraw[ti] == p:
+                        redraw[ti] = redraw[n_redraw - 1]
+                        n_redraw -= 1
                         break
                 queued[p] = False
             if need_nb and occ == OCC_SINGLE:
@@ -804,16 +804,16 @@ def run_interacting(
                     while q >= 0:
                         if not queued[q]:
                             queued[q] = True
-                            todo[ntodo] = q
+                            redraw[n_redraw] = q
                             tstart[q] = te
-                            ntodo += 1
+                            n_redraw += 1
                         q = nxt[q]
         elif not queued[p]:
             # its own hop clock (competing: its only clock) restarts after this event
             queued[p] = True
-            todo[ntodo] = p
+            redraw[n_redraw] = p
             tstart[p] = nxt_t
-            ntodo += 1
+            n_redraw += 1
         else:
             tstart[p] = nxt_t
     return 0
