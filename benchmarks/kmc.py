@@ -1,8 +1,8 @@
-"""Speed of the KMC engine on seed 002's memory model, with ratios measured in this run.
+"""Speed of the KMC engine on Shcherbakov-Wu 2024's memory model, with ratios measured in this run.
 
 Run: ``python benchmarks/kmc.py [--quick]``. Prints:
 
-1. one seed-002 pulse (1000 x 1000 lattice, alpha_pulse 0.5, ~350 excitons, until all
+1. one Shcherbakov-Wu 2024 pulse (1000 x 1000 lattice, alpha_pulse 0.5, ~350 excitons, until all
    decay) with the compiled engine, on one core;
 2. the same pulse with a plain vectorised NumPy fixed-step implementation written here
    (every exciton every 1 ps step; simultaneous moves, conflicts resolved first-come);
@@ -10,7 +10,7 @@ Run: ``python benchmarks/kmc.py [--quick]``. Prints:
 3. events per second with one exciton and with a 350-exciton pulse, against the published
    C++ lattice KMC figures quoted in issue 6 (~0.9 M events/s/core with one exciton,
    ~0.14 M/s with a 350-exciton pulse);
-4. 1000 pulses (one seed-002 data point) on 2 worker processes, and pulses per second.
+4. 1000 pulses (one Shcherbakov-Wu 2024 data point) on 2 worker processes, and pulses per second.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def numpy_pulse(
     p_slow: float = 6e-3,
     p_decay: float = 4e-4,
 ) -> tuple[int, int]:
-    """Seed 002's fixed-step model, vectorised over excitons, one 1 ps step at a time.
+    """Shcherbakov-Wu 2024's fixed-step model, vectorised over excitons, one 1 ps step at a time.
 
     Returns (steps, hops). All site states start slow (first pulse of a train).
     """
@@ -109,7 +109,7 @@ def main() -> None:
     ev_rate_pulse = ev / t_sum
     cpu_pulse = _CPU[(("alpha_pulse", "0.5"),)]
     print(
-        f"seed-002 pulse (alpha 0.5, {n_ex} excitons, until all decay): "
+        f"Shcherbakov-Wu 2024 pulse (alpha 0.5, {n_ex} excitons, until all decay): "
         f"{t_pulse * 1e3:.1f} ms median wall, {cpu_pulse * 1e3:.1f} ms CPU, one core "
         f"(target < 50 ms)"
     )
@@ -147,7 +147,7 @@ def main() -> None:
     )
     rate1 = ev1 / t1
     print(
-        f"events/s, one exciton (seed-002 model, 1 ps steps): {rate1 / 1e6:.2f} M/s "
+        f"events/s, one exciton (Shcherbakov-Wu 2024 model, 1 ps steps): {rate1 / 1e6:.2f} M/s "
         f"({rate1 / CPP_ONE_EXCITON:.1f}x the published C++ 0.9 M/s; target >= 10x)"
     )
     cfg = load_preset(

@@ -1,6 +1,6 @@
 """Per-frame Gaussian peak fits of a spectral map: batched Levenberg-Marquardt vs a loop.
 
-``nctransport.spectra.peaks.fit_peaks`` fits every frame at once (batched 4x4 normal
+``nctransport.spectral.peaks.fit_peaks`` fits every frame at once (batched 4x4 normal
 equations in NumPy); the baseline is the obvious loop of ``scipy.optimize.curve_fit``
 over frames, started from the same initial guesses. Both fit the same synthetic map (a
 bleach whose centre relaxes by -20 meV with tau = 9 ps); the speed is printed as a ratio
@@ -16,7 +16,7 @@ import time
 import numpy as np
 from scipy.optimize import curve_fit
 
-from nctransport.spectra.peaks import _initial_guess, fit_peaks, gaussian
+from nctransport.spectral.peaks import _initial_guess, fit_peaks, gaussian
 
 
 def make_map(n_frames: int, seed: int = 1):

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nctransport.sweep import SweepSpec, parse_grid, run_sweep
+from nctransport.sweeps import SweepSpec, parse_grid, run_sweep
 
 # A point of a few seconds: worker start-up (imports, Numba cache) is paid once per
 # worker and per sweep, so tiny points would measure start-up instead of throughput.

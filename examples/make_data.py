@@ -9,17 +9,17 @@ can be read against it:
 
 * ``tplm_map.csv`` -- a TPLM line scan (wide CSV, ``t [ns] \\ x [um]``, photon counts) made
   by :func:`nctransport.microscopy.synthetic.synthetic_map`: a Gaussian spot of per-axis
-  sigma0 = 110 nm spreading with per-axis D = 0.05 cm^2/s (MSD = 2 D t, SCIENCE.md),
-  decaying with tau = 2.5 ns (seed 002's CsPbBr3 NC lifetime) seen through a Gaussian
+  sigma0 = 110 nm spreading with per-axis D = 0.05 cm^2/s (MSD = 2 D t, docs/science.md),
+  decaying with tau = 2.5 ns (Shcherbakov-Wu 2024's CsPbBr3 NC lifetime) seen through a Gaussian
   instrument response (FWHM 0.12 ns), Poisson-counted.
 * ``jv_220K.csv``, ``jv_260K.csv``, ``jv_297K.csv`` -- hole-only J-V curves of a 110 nm QD
   layer solved by :func:`nctransport.device.drift_diffusion.solve_jv` with the EGDM mobility
-  and Gauss-Fermi statistics at seed 004's fit (sigma = 0.12 eV, a = 2.8 nm; mu0 chosen so
-  that mu(297 K, p -> 0, E -> 0) = 4.4e-11 m^2/Vs as in seed 004), with 2 % multiplicative
+  and Gauss-Fermi statistics at Li 2024's fit (sigma = 0.12 eV, a = 2.8 nm; mu0 chosen so
+  that mu(297 K, p -> 0, E -> 0) = 4.4e-11 m^2/Vs as in Li 2024), with 2 % multiplicative
   noise (fixed seed).
 
 * ``ta_spectra.csv`` -- a transient-absorption bleach map ``t [ps] \\ energy [eV]`` whose peak
-  red-shifts exponentially (time constant 2 ps) to Delta E = -sigma^2 / (2 kT) (seed 001,
+  red-shifts exponentially (time constant 2 ps) to Delta E = -sigma^2 / (2 kT) (Liu 2021,
   :func:`nctransport.photophysics.disorder.bleach_shift`) for sigma_inh = 50 meV at 300 K,
   with Gaussian noise.
 
@@ -42,13 +42,13 @@ DATA = HERE / "data"
 
 # ---- TPLM map truth (SI) ---------------------------------------------------------------
 MAP_D_M2_S = 0.05e-4  # 0.05 cm^2/s, per axis
-MAP_SIGMA0_M = 110e-9  # seed 002: pump FWHM ~250 nm -> sigma ~106 nm
-MAP_LIFETIME_S = 2.5e-9  # seed 002: tau = 2.5 ns
+MAP_SIGMA0_M = 110e-9  # Shcherbakov-Wu 2024: pump FWHM ~250 nm -> sigma ~106 nm
+MAP_LIFETIME_S = 2.5e-9  # Shcherbakov-Wu 2024: tau = 2.5 ns
 MAP_IRF_SIGMA_S = 0.05e-9  # instrument response (Gaussian), FWHM 0.12 ns
 MAP_PEAK_COUNTS = 400.0
 MAP_BACKGROUND_COUNTS = 3.0
 
-# ---- J-V truth (seed 004) -------------------------------------------------------------
+# ---- J-V truth (Li 2024) -------------------------------------------------------------
 JV_THICKNESS_M = 110e-9
 JV_EPS_R = 3.5
 JV_SIGMA_EV = 0.12
@@ -119,7 +119,7 @@ def make_tplm_map(path: Path, seed: int = 20251123) -> Path:
     return path
 
 
-# ---- TA spectra truth (seed 001) -------------------------------------------------------
+# ---- TA spectra truth (Liu 2021) -------------------------------------------------------
 TA_SIGMA_INH_EV = 0.050
 TA_TEMPERATURE_K = 300.0
 TA_E0_EV = 1.40
@@ -159,7 +159,7 @@ def make_ta_spectra(path: Path, seed: int = 7) -> Path:
 def egdm_mu0_for(mu_target: float, temperature_K: float, sigma_eV: float) -> float:
     """mu0 such that the EGDM low-density, zero-field mobility equals ``mu_target``.
 
-    EGDM (Pasveer 2005; seed 004 with c1 folded into mu0): mu(p -> 0, E -> 0) =
+    EGDM (Pasveer 2005; Li 2024 with c1 folded into mu0): mu(p -> 0, E -> 0) =
     mu0 exp(-c2 s^2), c2 = 0.42, s = sigma / kT.
     """
     from nctransport.device.mobility import K_B_EV

@@ -17,7 +17,7 @@ kind          dims of ``signal``     notes
 
 Metadata lives in ``Dataset.attrs`` as strings with units (``"10 K"``), so a NetCDF
 round trip is lossless and a person can read them; :func:`get_quantity` returns them as
-floats in the unit asked for. Time zero is the excitation pulse peak (SCIENCE.md).
+floats in the unit asked for. Time zero is the excitation pulse peak (docs/science.md).
 """
 
 from __future__ import annotations

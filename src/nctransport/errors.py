@@ -41,3 +41,13 @@ class FitError(NctransportError):
 
 class ConvergenceError(NctransportError):
     """An iterative solver did not converge; the message says where."""
+
+
+class OutputError(NctransportError):
+    """An output target cannot be written: not a directory, not writable, disk full, or it
+    would overwrite an input."""
+
+
+class ResourceError(NctransportError):
+    """A request would need more memory or work than the configured cap; the message gives
+    the estimate and the option that raises the cap."""

@@ -70,3 +70,256 @@ def provenance(path: str | Path | None, sha256: str | None, settings: Mapping[st
         "settings": to_jsonable(dict(settings)),
         "nctransport_version": __version__,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The result protocol shared by every workflow (analyze, fit_decay, simulate, sclc, ...).
+# ---------------------------------------------------------------------------------------------
+
+#: The one rule for confidence intervals, quoted in docs/python.md: ``ci95`` is the two-sided
+#: 95 % interval of the method named in ``ci_method``. Regression fits with ``dof`` residual
+#: degrees of freedom use value +/- t(0.975, dof) * stderr; likelihood fits without dof use the
+#: normal quantile 1.96; ``profile`` and ``bootstrap`` intervals are asymmetric and say so.
+CI_METHODS = ("t", "normal", "profile", "bootstrap", "none")
+
+
+def unit_suffix(unit: str) -> str:
+    """Key-safe form of a unit for JSON keys: ``cm^2/s`` -> ``cm2_s``, ``m^2/(V s)`` -> ``m2_V_s``.
+
+    >>> unit_suffix("cm^2/s"), unit_suffix("m^2/(V*s)"), unit_suffix("ns"), unit_suffix("")
+    ('cm2_s', 'm2_V_s', 'ns', '')
+    """
+    s = unit.replace("^", "").replace("**", "")
+    for ch in "/*· ()":
+        s = s.replace(ch, "_")
+    while "__" in s:
+        s = s.replace("__", "_")
+    return s.strip("_")
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A fitted number with its uncertainty: value, 1-sigma standard error and 95 % CI.
+
+    ``unit`` is pint-parsable text in the field's reporting unit (``cm^2/s``, ``ns``,
+    ``m^2/(V*s)``, ``eV``); ``ci_method`` is one of :data:`CI_METHODS`.
+
+    >>> e = Estimate.from_stderr(0.05, 0.001, "cm^2/s", dof=20)
+    >>> round(e.ci95[0], 5), round(e.ci95[1], 5)
+    (0.04791, 0.05209)
+    >>> e.to_dict()["value_cm2_s"], e.to_dict()["ci_method"]
+    (0.05, 't')
+    >>> str(Estimate(2.5, 0.1, (2.3, 2.7), "ns"))
+    '2.5 ± 0.1 ns (95% CI [2.3, 2.7])'
+    """
+
+    value: float
+    stderr: float | None = None
+    ci95: tuple[float, float] | None = None
+    unit: str = ""
+    ci_method: str = "normal"
+
+    def __post_init__(self) -> None:
+        if self.ci_method not in CI_METHODS:
+            raise ValueError(f"ci_method must be one of {CI_METHODS}, got {self.ci_method!r}")
+
+    @classmethod
+    def from_stderr(
+        cls, value: float, stderr: float | None, unit: str = "", *, dof: int | None = None
+    ) -> Estimate:
+        """Symmetric CI from a standard error: Student t with ``dof``, else normal."""
+        if stderr is None or not math.isfinite(float(stderr)):
+            return cls(float(value), None, None, unit, "none")
+        if dof is not None and dof > 0:
+            from scipy.stats import t as student_t
+
+            q, method = float(student_t.ppf(0.975, dof)), "t"
+        else:
+            q, method = 1.959963984540054, "normal"
+        v, s = float(value), float(stderr)
+        return cls(v, s, (v - q * s, v + q * s), unit, method)
+
+    def scaled(self, factor: float, unit: str) -> Estimate:
+        """The same estimate in another unit, ``factor`` = new / old."""
+        ci = None if self.ci95 is None else (self.ci95[0] * factor, self.ci95[1] * factor)
+        if ci is not None and factor < 0:
+            ci = (ci[1], ci[0])
+        err = None if self.stderr is None else abs(self.stderr * factor)
+        return dataclasses.replace(self, value=self.value * factor, stderr=err, ci95=ci, unit=unit)
+
+    def to(self, unit: str) -> Estimate:
+        """Convert to ``unit`` (pint-parsable), e.g. ``e.to("m^2/s")``."""
+        from nctransport.units import conversion_factor
+
+        return self.scaled(conversion_factor(self.unit, unit), unit)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"value_<u>", "stderr_<u>", "ci95_<u>", "unit", "ci_method"}`` with <u> key-safe."""
+        u = unit_suffix(self.unit)
+        sfx = f"_{u}" if u else ""
+        return {
+            f"value{sfx}": to_jsonable(self.value),
+            f"stderr{sfx}": to_jsonable(self.stderr),
+            f"ci95{sfx}": None if self.ci95 is None else to_jsonable(list(self.ci95)),
+            "unit": self.unit,
+            "ci_method": self.ci_method,
+        }
+
+    def __str__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        err = "" if self.stderr is None else f" ± {self.stderr:.2g}"
+        ci = "" if self.ci95 is None else f" (95% CI [{self.ci95[0]:.4g}, {self.ci95[1]:.4g}])"
+        return f"{self.value:.4g}{err}{unit}{ci}"
+
+
+SummaryRow = tuple[str, str, str]
+
+
+class ResultProtocol:
+    """Mixin of every workflow result (a frozen dataclass): the one way results are used.
+
+    A subclass provides :meth:`to_dict` (exactly what ``results.json`` holds) and
+    :meth:`summary_rows`; it may add data files (:meth:`_write_data`), figures
+    (:meth:`_figures`, drawn on :class:`matplotlib.figure.Figure` objects so no backend is
+    chosen) and named ``plot_*`` methods. Everything else -- ``summary()``, ``__repr__``,
+    ``_repr_html_()``, ``plot()``, ``write()`` -- is shared, so the CLI, notebooks, sweeps and
+    reports all show the same numbers.
+    """
+
+    #: Short name of the workflow ("analyze", "fit_decay", ...), used in titles.
+    workflow: str = "result"
+
+    # -- what a subclass provides ------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must define to_dict()")
+
+    def summary_rows(self) -> list[SummaryRow]:
+        """``(quantity, value, uncertainty / note)`` rows of the headline numbers."""
+        return []
+
+    def headline(self) -> str:
+        """One line with the most important number(s)."""
+        rows = self.summary_rows()
+        if not rows:
+            return self.workflow
+        q, v, n = rows[0]
+        return f"{q} = {v}" + (f" ({n})" if n else "")
+
+    @property
+    def result_warnings(self) -> tuple[str, ...]:
+        """Warnings a user must see (failed frames, poor fits, non-convergence...)."""
+        w = getattr(self, "warnings", ())
+        return tuple(str(x) for x in (w or ()))
+
+    def input_paths(self) -> list[Path]:
+        """Files this result was computed from (protected from being overwritten by write)."""
+        d = self.to_dict()
+        inputs = d.get("inputs") or ([d["input"]] if isinstance(d.get("input"), dict) else [])
+        return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
+
+    def _write_data(self, out_dir: Path) -> list[Path]:
+        """Data files besides results.json (CSV, NetCDF); none by default."""
+        return []
+
+    def _figures(self) -> list[tuple[str, str, Any]]:
+        """``(name, caption, matplotlib.figure.Figure)`` for the report; none by default."""
+        return []
+
+    def _plot_default(self, ax: Any) -> Any:
+        """Draw the main figure on ``ax``; subclasses with figures override this."""
+        raise TypeError(f"{type(self).__name__} has nothing to plot")
+
+    # -- shared behaviour --------------------------------------------------------------------
+    def summary(self) -> str:
+        """Plain-text table of :meth:`summary_rows` and the warnings (what the CLI prints)."""
+        rows = [("quantity", "value", "uncertainty / note"), *self.summary_rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = [
+            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows
+        ]
+        lines.insert(1, "-" * (sum(widths) + 4))
+        lines += [f"warning: {w}" for w in self.result_warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        n = len(self.result_warnings)
+        tail = f", {n} warning{'s' if n != 1 else ''}" if n else ""
+        return f"<{type(self).__name__}: {self.headline()}{tail}>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        cells = "".join(
+            f"<tr><td>{escape(q)}</td><td style='text-align:right'>{escape(v)}</td>"
+            f"<td>{escape(n)}</td></tr>"
+            for q, v, n in self.summary_rows()
+        )
+        warn = "".join(
+            f"<li style='color:#a60'>{escape(w)}</li>" for w in self.result_warnings
+        )
+        return (
+            f"<div><strong>{escape(type(self).__name__)}</strong>"
+            "<table><thead><tr><th>quantity</th><th>value</th><th>uncertainty / note</th>"
+            f"</tr></thead><tbody>{cells}</tbody></table>"
+            + (f"<ul>{warn}</ul>" if warn else "")
+            + "</div>"
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Draw the main figure on ``ax`` (a new pyplot Axes when None) and return ``ax``."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots()
+        self._plot_default(ax)
+        return ax
+
+    def report_title(self) -> str:
+        inputs = self.input_paths()
+        name = inputs[0].name if inputs else ""
+        return f"nctransport {self.workflow}" + (f": {name}" if name else "")
+
+    def _report_results(self) -> dict[str, Any]:
+        """What the report's results table shows (by default the whole of to_dict())."""
+        return self.to_dict()
+
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        report: bool = True,
+        figure_formats: tuple[str, ...] = ("png",),
+    ) -> list[Path]:
+        """Write results.json, data files and (``report=True``) figures + report.html.
+
+        Every file is written atomically; ``out_dir`` is checked first (see
+        :func:`nctransport.io.output.prepare_output_dir`), so a bad target fails before
+        anything is written and an input file is never overwritten.
+        """
+        from nctransport.io.output import prepare_output_dir
+
+        out = prepare_output_dir(out_dir, inputs=self.input_paths())
+        data = self.to_dict()
+        written = [write_json(out / "results.json", data)]
+        written += self._write_data(out)
+        if report:
+            from nctransport.plotting import save_figure
+            from nctransport.report.html import write_report
+
+            shown = []
+            for name, caption, fig in self._figures():
+                paths = save_figure(fig, out, name, formats=figure_formats)
+                written += paths
+                shown.append((paths[0], caption))
+            written.append(
+                write_report(
+                    out,
+                    title=self.report_title(),
+                    results=self._report_results(),
+                    figures=shown,
+                    settings=data.get("settings"),
+                    warnings=list(self.result_warnings),
+                    summary=self.headline(),
+                )
+            )
+        return written

@@ -1,7 +1,7 @@
 """Unit parsing with pint. Quantities enter as strings such as ``250nm`` or ``10uJ/cm2``.
 
 Inside the library everything is SI (s, m, m^2/s, V, A/m^2), energies in eV and
-temperatures in K (SCIENCE.md, "Units and conventions"). Convert once, at the boundary,
+temperatures in K (docs/science.md, "Units and conventions"). Convert once, at the boundary,
 and never guess a unit: a bare number where a unit is required is an error.
 """
 

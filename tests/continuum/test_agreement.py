@@ -11,7 +11,7 @@ from nctransport.microscopy.synthetic import synthetic_map
 
 
 def test_bright_dark_kmc_matches_continuum_emission_msd():
-    """Seed 003 bright/dark preset, run in continuous time, against the exact per-mode
+    """Bornschlegl 2024 bright/dark preset, run in continuous time, against the exact per-mode
     solution with the same rates. The emission MSD is compared through the tracer
     displacements (same expectation as the emission-weighted variance growth, far less
     noise because it does not subtract the spot's 70 nm variance)."""
@@ -23,7 +23,7 @@ def test_bright_dark_kmc_matches_continuum_emission_msd():
     kb, kd = 0.03 / step, 0.0003 / step
     p = dict(MODELS["bright-dark-trap"].defaults)
     # Per-axis D of nn + nnn Forster hops, per-neighbour nn rate k1: 1/2 sum k_j x_j^2
-    # = (2 k1 + 4 k1/8) a^2 / 2 = 1.25 k1 a^2 (SCIENCE.md lattice conventions).
+    # = (2 k1 + 4 k1/8) a^2 / 2 = 1.25 k1 a^2 (docs/science.md lattice conventions).
     p.update(
         D=1.25 * 0.09 / step * a**2,
         k_B=kb,

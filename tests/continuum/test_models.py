@@ -14,7 +14,7 @@ def _moments(profile, x):
 
 
 def test_diffusion_variance_grows_by_2dt_and_decays():
-    # SCIENCE.md: sigma^2(t) = sigma0^2 + 2 D t (per axis); area decays as exp(-t/tau).
+    # docs/science.md: sigma^2(t) = sigma0^2 + 2 D t (per axis); area decays as exp(-t/tau).
     x = np.arange(-300, 301) * 5e-9
     s0, d, tau = 80e-9, 2e-6, 1.5e-9
     n0 = np.exp(-(x**2) / (2 * s0**2))
@@ -53,7 +53,7 @@ def test_power_law_msd():
 def test_bright_dark_emission_msd_matches_quadrature():
     """Emission second moment of the bright/dark model vs an independent integral.
 
-    With k_DB = 0 (seed 003 at 9 K), dark excitons made at time s keep the bright
+    With k_DB = 0 (Bornschlegl 2024 at 9 K), dark excitons made at time s keep the bright
     variance sigma0^2 + 2 D s they had then; the emission mixes both species weighted by
     their decay rates. The mixture's variance rises and then falls back (negative
     diffusion).

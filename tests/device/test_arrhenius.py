@@ -1,4 +1,4 @@
-"""Arrhenius fit recovers the seed 004 parameters from synthetic mobilities."""
+"""Arrhenius fit recovers the Li 2024 parameters from synthetic mobilities."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from nctransport.device.arrhenius import arrhenius_mobility, fit_arrhenius
 from nctransport.errors import FitError
 
-MU_INF, DELTA = 4.5e-6, 0.30  # seed 004
+MU_INF, DELTA = 4.5e-6, 0.30  # Li 2024
 
 
 def test_recovers_seed_parameters(rng):
@@ -25,7 +25,7 @@ def test_recovers_seed_parameters(rng):
 
 
 def test_room_temperature_mobility_matches_seed():
-    # Seed 004 quotes mu(297 K) = 4.4e-11 m^2/Vs with mu_inf = 4.5e-6 m^2/Vs and
+    # Li 2024 quotes mu(297 K) = 4.4e-11 m^2/Vs with mu_inf = 4.5e-6 m^2/Vs and
     # Delta = 0.30 eV; the rounded Delta gives 3.65e-11 (Delta = 0.295 eV gives 4.4e-11).
     mu = arrhenius_mobility(297.0, mu_inf_m2_Vs=MU_INF, activation_eV=DELTA)
     assert mu == pytest.approx(4.4e-11, rel=0.2)

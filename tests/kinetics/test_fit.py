@@ -113,7 +113,7 @@ def test_stretched_and_power_law(rng):
     beta, dbeta = f.parameters["beta"]
     assert abs(tau / NS - 3.0) < 3 * dtau / NS
     assert abs(beta - 0.6) < 3 * dbeta
-    # seed 002 delayed emission: t^-beta, beta ~ 1.6, fitted over 3-20 ns
+    # Shcherbakov-Wu 2024 delayed emission: t^-beta, beta ~ 1.6, fitted over 3-20 ns
     tp = np.arange(0.05, 20.0, 0.05)
     yp = rng.poisson(M.power_law(tp, 500.0, 1.6) + 0.5)
     g = fit_decay(tp * NS, yp, model="powerlaw", irf="none", window_s=(3 * NS, 20 * NS))
@@ -159,8 +159,8 @@ def test_photon_and_amplitude_fractions(grid_ns, biexp_truth, rng):
     assert DT_NS > 0
 
 
-def test_seed_000_table1_film_ta_trace_on_a_log_grid(rng):
-    """Seed 000 Table 1, film at N = 19.1: TA decay with 22 ps and 1.45 ns components.
+def test_li2023_table1_film_ta_trace_on_a_log_grid(rng):
+    """Li 2023 Table 1, film at N = 19.1: TA decay with 22 ps and 1.45 ns components.
 
     Analog dT/T (noise unknown -> lsq), a negative-going trace, delays on a log-spaced
     grid as a TA delay stage records them, 150 fs Gaussian IRF.

@@ -1,4 +1,4 @@
-"""The engine against independently known truth (SCIENCE.md, lattice random walks)."""
+"""The engine against independently known truth (docs/science.md, lattice random walks)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nctransport.kmc.run import simulate
 
 from .kmc_configs import walk_config
 
-D_TRUE = 1e10 * (10e-9) ** 2  # k_n a^2 = 1e-6 m^2/s per axis (SCIENCE.md)
+D_TRUE = 1e10 * (10e-9) ** 2  # k_n a^2 = 1e-6 m^2/s per axis (docs/science.md)
 
 
 def _d_last(result, key="all"):
@@ -55,7 +55,7 @@ def test_forster_hops_reproduce_science_md_radius():
 
 
 def test_next_nearest_forster_hops_add_diffusivity():
-    # seed 003: per-axis D = k_nn a^2 (1 + 2 * (1/8) / 1) with nnn hops at (a/r)^6 = 1/8
+    # Bornschlegl 2024: per-axis D = k_nn a^2 (1 + 2 * (1/8) / 1) with nnn hops at (a/r)^6 = 1/8
     cfg = walk_config(2, hops={"model": "forster", "rate": "1e10/s", "reach": "nnn"})
     r = simulate(cfg, seed=4)
     assert _d_last(r) == pytest.approx(D_TRUE * 1.25, rel=_tol(4000, 2))
@@ -108,7 +108,7 @@ def test_fixed_and_continuous_agree_with_blocking():
 
 
 def test_relax_memory_survival_is_exponential():
-    # seed 002: a fast site stays fast when -tau ln(1-f) > period: probability exp(-T/tau)
+    # Shcherbakov-Wu 2024: fast stays fast when -tau ln(1-f) > period: probability exp(-T/tau)
     states = np.ones(200_000, dtype=np.int8)
     kept = engine.relax_memory(states, 8.1e-6, 8.1e-6, 7)
     p = np.exp(-1.0)

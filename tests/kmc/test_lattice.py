@@ -31,7 +31,7 @@ def test_positions_jitter_vacancies(rng):
 
 
 def test_bernoulli_pulse_mean_matches_eq6(rng):
-    # seed 002 Eq. 6: expected number = alpha * sum exp(-r^2/2 sigma^2) ~ alpha 2 pi sigma^2
+    # Shcherbakov-Wu 2024 Eq. 6: expected number = alpha sum exp(-r^2/2 sigma^2) ~ alpha 2pi sigma^2
     lat = build_lattice(2, 201, 10e-9)
     n = [bernoulli_pulse(lat, 0.5, 106.2e-9, rng).size for _ in range(20)]
     expect = 0.5 * 2 * np.pi * 10.62**2

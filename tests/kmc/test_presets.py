@@ -1,4 +1,4 @@
-"""Presets reproduce what their seed papers report (small versions, same physics)."""
+"""Presets reproduce what their source papers report (small versions, same physics)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_presets_validate(name):
     assert cfg.name == name
 
 
-def test_memory_preset_is_seed_002_as_published():
+def test_memory_preset_is_shcherbakov_wu2024_as_published():
     cfg = load_preset("memory")
     model, _ = _prepare(cfg, 0)
     assert cfg.lattice.size == 1000 and cfg.lattice.spacing == "10nm"
@@ -29,7 +29,7 @@ def test_memory_preset_is_seed_002_as_published():
 
 
 def test_memory_shorter_pulse_period_gives_larger_d_at_1ns():
-    # seed 002 Fig. 4E: D_sim at 1 ns rises as the time between excitations shrinks,
+    # Shcherbakov-Wu 2024 Fig. 4E: D_sim at 1 ns rises as the time between excitations shrinks,
     # because fast NCs left by earlier pulses survive (tau_relax = 8.1 us)
     d = {}
     for period in ("0.5us", "200us"):
@@ -49,7 +49,7 @@ def test_memory_shorter_pulse_period_gives_larger_d_at_1ns():
 
 
 def test_bright_dark_negative_diffusion_with_gamma_db_zero():
-    # seed 003 Fig. 2e: with gamma_DB = 0 the emission MSD rises, then falls back by ~4 ns
+    # Bornschlegl 2024 Fig. 2e: with gamma_DB = 0 the emission MSD rises, then falls back by ~4 ns
     cfg = load_preset(
         "bright-dark", {"particles": "20000", "excitation.sigma": "14nm", "gamma_db": "0/step"}
     )
@@ -128,7 +128,7 @@ def _excess_kurtosis(x, profile):
 
 
 def test_shrinking_hop_profile_non_gaussian_then_gaussian():
-    # seed 000 Fig. 4: structured (non-Gaussian) profiles at ~0.6 ps, Gaussian again ~28 ps
+    # Li 2023 Fig. 4: structured (non-Gaussian) profiles at ~0.6 ps, Gaussian again ~28 ps
     r = simulate(load_preset("shrinking-hop"), seed=6)
     ds = r.dataset
     x, sig, t = ds.x.values, ds.signal.values.astype(float), ds.t.values

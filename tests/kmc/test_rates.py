@@ -1,4 +1,4 @@
-"""Rate laws against SCIENCE.md's numbers (seed 002 note S4: R0 <-> D)."""
+"""Rate laws against docs/science.md's numbers (Shcherbakov-Wu 2024 note S4: R0 <-> D)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from nctransport.kmc.rates import (
 
 
 def test_forster_radius_matches_science_md():
-    # SCIENCE.md: D = 0.01 cm^2/s <-> R0 ~ 17 nm; D = 0.15 cm^2/s <-> R0 ~ 26 nm
+    # docs/science.md: D = 0.01 cm^2/s <-> R0 ~ 17 nm; D = 0.15 cm^2/s <-> R0 ~ 26 nm
     # (r = 10 nm, tau = 2.5 ns, D = k r^2 per neighbour).
     assert forster_radius_from_diffusivity(0.01e-4, 10e-9, 2.5e-9) == pytest.approx(17e-9, rel=0.02)
     assert forster_radius_from_diffusivity(0.15e-4, 10e-9, 2.5e-9) == pytest.approx(26e-9, rel=0.04)
@@ -31,7 +31,7 @@ def test_forster_round_trip_and_r6_law():
 
 
 def test_lattice_diffusivity_per_axis():
-    # 2D square lattice, total rate k = 4 k_n: D = k a^2 / 4 = k_n a^2 (SCIENCE.md)
+    # 2D square lattice, total rate k = 4 k_n: D = k a^2 / 4 = k_n a^2 (docs/science.md)
     assert lattice_diffusivity(2.5e9, 4e-9) == pytest.approx(4 * 2.5e9 * (4e-9) ** 2 / 4)
 
 

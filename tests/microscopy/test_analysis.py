@@ -66,7 +66,7 @@ def test_poisson_gaussian_map_recovers_truth(poisson_result):
     assert r.diffusivity.value == pytest.approx(D, rel=0.1)
     assert r.diffusivity.sigma0 == pytest.approx(S0, rel=0.05)
     assert r.lifetime.value == pytest.approx(TAU, rel=0.1)
-    # Seed 003 Eq. 2 for normal diffusion is D itself; L = sqrt(tau D) with no factor 2.
+    # Bornschlegl 2024 Eq. 2 for normal diffusion is D itself; L = sqrt(tau D) with no factor 2.
     assert r.d_avg.value == pytest.approx(D, rel=0.25)
     assert r.length_tau_d[0] == pytest.approx(math.sqrt(TAU * D), rel=0.15)
     assert r.length_msd[0] == pytest.approx(math.sqrt(2 * D * TAU), rel=0.15)
@@ -88,7 +88,7 @@ def test_results_layout(poisson_result):
     }
     assert res["diffusivity"]["value_cm2_s"] == pytest.approx(0.5, rel=0.1)
     assert "sigma0 free" in res["diffusivity"]["method"]
-    assert "seed 002" in res["diffusivity_origin_fit"]["method"]
+    assert "Shcherbakov-Wu 2024" in res["diffusivity_origin_fit"]["method"]
     assert set(res["msd"]) >= {"t_ns", "msd_nm2", "err_nm2"}
     assert set(res["regimes"][0]) == {"t_start_ns", "t_end_ns", "alpha", "alpha_err", "kind"}
     assert set(res["diffusion_length_nm"]) >= {"sqrt_msd_at_lifetime", "sqrt_lifetime_times_d_avg"}
@@ -193,7 +193,7 @@ def test_bad_settings_and_inputs():
         analyze_map(make_dataset(np.ones(3), {"t": [0, 1e-9, 2e-9]}))
 
 
-def test_voigt_profile_seed003():
+def test_voigt_profile_bornschlegl2024():
     t = np.linspace(0, 3e-9, 31)
     x = np.linspace(-2e-6, 2e-6, 81)
     ds = synthetic_map(
@@ -278,8 +278,8 @@ def test_structured_baseline_is_subtracted_and_its_noise_propagated():
     assert sd / np.mean(se_fit) > 1.8  # per-frame errors alone would be far too small
 
 
-def test_seed003_bright_dark_negative_diffusion():
-    """Seed 003 at 10 K: bright/dark biexponential PL, MSD that rises and contracts."""
+def test_bornschlegl2024_bright_dark_negative_diffusion():
+    """Bornschlegl 2024 at 10 K: bright/dark biexponential PL, MSD that rises and contracts."""
     from scipy.optimize import brentq
 
     from nctransport.microscopy.lengths import pl_weighted_diffusivity
@@ -309,7 +309,7 @@ def test_seed003_bright_dark_negative_diffusion():
     assert tt[-1] > 2 * 1.5e-9  # the contraction is inside the Eq. 2 sum
     truth = pl_weighted_diffusivity(tt, msd(tt), pop(tt), tau)
     assert r.d_avg.value == pytest.approx(truth.value, abs=3 * r.d_avg.err + 0.1 * truth.value)
-    # Contraction lowers D_avg below the initial slope D = 2e-5 (seed 003).
+    # Contraction lowers D_avg below the initial slope D = 2e-5 (Bornschlegl 2024).
     assert r.d_avg.value < 0.5 * 2e-5
 
 
@@ -323,7 +323,7 @@ def test_non_gaussian_warning_only_beyond_chance():
                   noise="poisson", signal_units="counts")
     gauss = analyze_map(synthetic_map(t, x, seed=7, **common), AnalysisSettings())
     assert not any("non-Gaussian" in w for w in gauss.to_results()["warnings"])
-    # Heavy Lorentzian tails (seed 003's Voigt) are not Gaussian in most frames.
+    # Heavy Lorentzian tails (Bornschlegl 2024's Voigt) are not Gaussian in most frames.
     voigt = analyze_map(
         synthetic_map(t, x, seed=7, profile="voigt", lorentz_hwhm=120e-9, **common),
         AnalysisSettings(),

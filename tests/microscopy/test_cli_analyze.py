@@ -64,11 +64,8 @@ def test_analyze_nc_writes_everything_and_json(nc_file, capsys):
         "profiles.nc",
         "report.html",
         "profiles.png",
-        "profiles.svg",
         "msd.png",
-        "msd.svg",
         "decay.png",
-        "decay.svg",
     ):
         assert (out_dir / name).is_file(), name
     assert nc_file.read_bytes() == before  # input untouched
@@ -147,7 +144,7 @@ def test_series_by_temperature(tmp_path, capsys):
     assert [p["value"] for p in res["points"]] == [10.0, 100.0, 300.0]
     for p in res["points"]:
         assert p["ci95_cm2_s"][0] < D * 1e4 < p["ci95_cm2_s"][1]
-    for name in ("series.csv", "series.png", "series.svg", "results.json", "report.html"):
+    for name in ("series.csv", "series.png", "results.json", "report.html"):
         assert (tmp_path / "s" / name).is_file()
     csv = (tmp_path / "s" / "series.csv").read_text().splitlines()
     assert csv[0].startswith("temperature [K],D [cm2/s]") and len(csv) == 4

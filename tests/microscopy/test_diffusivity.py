@@ -59,7 +59,7 @@ def test_origin_fit_matches_closed_form_regression():
     half = stats.t.ppf(0.975, x.size - 1) * np.sqrt(s2 / (x @ x))
     assert r.value == pytest.approx(slope, rel=1e-10)
     assert r.ci95 == pytest.approx((slope - half, slope + half), rel=1e-8)
-    assert r.n_points == 12 and "seed 002" in r.method
+    assert r.n_points == 12 and "Shcherbakov-Wu 2024" in r.method
 
 
 def test_time_dependent_diffusivity():
@@ -139,5 +139,5 @@ def test_coverage_of_default_estimator_through_the_real_pipeline():
     # Unbiased: mean within 3 standard errors of the mean of the truth.
     v = np.asarray(values)
     assert abs(v.mean() - D_TRUE) < 3 * v.std(ddof=1) / np.sqrt(n_maps)
-    # Seed 002's CI ignores the reference frame's noise: it is reported, not relied on.
+    # Shcherbakov-Wu 2024's CI ignores the reference frame's noise: it is reported, not relied on.
     assert hits_origin / n_maps < coverage

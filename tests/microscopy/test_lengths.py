@@ -1,4 +1,4 @@
-"""Lifetime, D_avg (seed 003 Eq. 2), diffusion lengths, t_max and the Einstein relation."""
+"""Lifetime, D_avg (Bornschlegl 2024 Eq. 2), diffusion lengths, t_max and the Einstein relation."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_lifetime_of_exponential_and_biexponential():
     one = np.where(t >= 0, np.exp(-t / 2.5e-9), 0.0)
     assert lifetime_1e(t, one).value == pytest.approx(2.5e-9, rel=1e-3)
 
-    # Seed 003 bright/dark: 480 ps and 52 ns, 42% of the amplitude-weighted start bright.
+    # Bornschlegl 2024 bright/dark: 480 ps and 52 ns, 42% of the amplitude-weighted start bright.
     def bi(tt):
         return 0.9 * np.exp(-tt / 0.48e-9) + 0.1 * np.exp(-tt / 52e-9)
 
@@ -78,7 +78,7 @@ def test_d_avg_recovers_normal_diffusion_and_reference_cancels():
 
 def test_diffusion_lengths():
     L, e = diffusion_length_tau_d(2e-9, 0.5e-4, 0.05e-4)
-    assert L == pytest.approx(math.sqrt(2e-9 * 0.5e-4))  # seed 003: no factor 2
+    assert L == pytest.approx(math.sqrt(2e-9 * 0.5e-4))  # Bornschlegl 2024: no factor 2
     assert e == pytest.approx(0.5 * L * 0.1)
     t = np.array([0.0, 1e-9, 2e-9])
     msd = np.array([0.0, 1e-13, 3e-13])
@@ -113,7 +113,7 @@ def test_no_t_max_when_msd_keeps_rising_or_plateaus():
 
 
 def test_einstein_mobility_science_md_figure():
-    # SCIENCE.md / seed 001: D = 102 cm^2/s at room temperature -> mu ~ 3.9e3 cm^2/Vs.
+    # docs/science.md / Liu 2021: D = 102 cm^2/s at room temperature -> mu ~ 3.9e3 cm^2/Vs.
     mu_cm2 = einstein_mobility(102e-4, 300.0) * 1e4
     assert mu_cm2 == pytest.approx(3.9e3, rel=0.02)
     assert mu_cm2 == pytest.approx(102 / 0.025852, rel=1e-3)  # kT/e = 25.852 mV at 300 K

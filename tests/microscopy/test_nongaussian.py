@@ -1,4 +1,4 @@
-"""Non-Gaussianity diagnostics (seed 000): kurtosis and residual structure."""
+"""Non-Gaussianity diagnostics (Li 2023): kurtosis and residual structure."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_laplace_profile_is_flagged(rng):
     ds = _counts(rng, np.exp(-np.abs(X) / (3e-7 / np.sqrt(2))))
     ng = non_gaussianity(ds, fit_profiles(ds))
     assert np.all(ng.excess_kurtosis > 3 * ng.excess_kurtosis_err)
-    assert ng.structured.mean() > 0.9  # structured residuals (seed 000 Fig. 4d)
+    assert ng.structured.mean() > 0.9  # structured residuals (Li 2023 Fig. 4d)
     assert np.nanmean(ng.runs_z) < -3
 
 

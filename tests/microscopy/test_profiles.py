@@ -1,6 +1,6 @@
 """Per-frame profile fits against synthetic maps and stacks of known truth.
 
-Truth is built here from the closed-form profiles (SCIENCE.md "Spatial profiles"), with
+Truth is built here from the closed-form profiles (docs/science.md "Spatial profiles"), with
 Poisson or Gaussian noise from a seeded generator. Error honesty is checked with z-scores
 ``(sigma_hat - sigma_true) / sigma_err`` over many frames of one profile: their standard
 deviation must be near 1 (accepted range [0.8, 1.25]).
@@ -80,7 +80,7 @@ def test_negative_tam_bleach_gaussian_noise(rng, x_axis):
 
 
 def test_diffusing_map_with_prepulse_baseline(rng, x_axis):
-    """sigma^2(t) = sigma0^2 + 2 D t (per axis, SCIENCE.md); a structured pre-pulse baseline
+    """sigma^2(t) = sigma0^2 + 2 D t (per axis, docs/science.md); a structured pre-pulse baseline
     is removed and the noise is measured from the pre-pulse frames."""
     D, s0, noise = 1e-4, 200 * NM, 2e-5  # 1 cm^2/s
     t = np.linspace(-1e-9, 4e-9, 101)

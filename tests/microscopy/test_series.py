@@ -29,9 +29,9 @@ def test_linear_trend_matches_polyfit_and_covers():
         linear_trend([1, 2], [1, 2])
 
 
-def test_exponential_relaxation_seed002_like():
+def test_exponential_relaxation_shcherbakov_wu2024_like():
     rng = np.random.default_rng(1)
-    # Seed 002 Fig. 4A: D_inf ~ 0.01 cm^2/s, enhancement x15, tau ~ 6 us.
+    # Shcherbakov-Wu 2024 Fig. 4A: D_inf ~ 0.01 cm^2/s, enhancement x15, tau ~ 6 us.
     x = np.array([0.3, 0.6, 1, 2, 3, 5, 8, 12, 16, 24, 32]) * 1e-6
     truth = 0.01e-4 + 0.14e-4 * np.exp(-x / 6e-6)
     err = 0.05 * truth
@@ -44,7 +44,7 @@ def test_exponential_relaxation_seed002_like():
 
 
 def test_mean_time_between_excitations():
-    # Seed 002: 2.5 MHz and <N> = 0.08 -> 5 us between excitations of one NC.
+    # Shcherbakov-Wu 2024: 2.5 MHz and <N> = 0.08 -> 5 us between excitations of one NC.
     assert mean_time_between_excitations(2.5e6, 0.08) == pytest.approx(5e-6)
     with pytest.raises(ConfigError):
         mean_time_between_excitations(0.0, 0.1)
@@ -67,7 +67,7 @@ def _map(D, seed, **attrs):
 
 
 def test_series_rep_rate_recovers_relaxation_time():
-    # D(tau_exc) = D_inf + dD exp(-tau_exc / 6 us), tau_exc = 1 / (f <N>) (seed 002).
+    # D(tau_exc) = D_inf + dD exp(-tau_exc / 6 us), tau_exc = 1 / (f <N>) (Shcherbakov-Wu 2024).
     n_exc = 0.1
     rates = np.array([20e6, 8e6, 4e6, 2e6, 1e6, 0.5e6])
     tau_exc = 1 / (rates * n_exc)
@@ -84,7 +84,7 @@ def test_series_rep_rate_recovers_relaxation_time():
 
 
 def test_series_by_power_sigma_trend_and_missing_metadata():
-    # Width at a common delay grows with power (seed 000): D rises linearly with P here.
+    # Width at a common delay grows with power (Li 2023): D rises linearly with P here.
     powers = [1e-9, 2e-9, 4e-9, 8e-9]
     ds_list = [_map(0.2e-4 * (1 + p / 2e-9), i, power=f"{p} W") for i, p in enumerate(powers)]
     res = analyze_series(ds_list, "power")

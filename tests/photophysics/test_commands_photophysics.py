@@ -91,10 +91,11 @@ def test_forster_from_spectra_wiring(tmp_path, capsys, monkeypatch):
         )
         return Fake()
 
-    mod = types.ModuleType("nctransport.spectra.forster")
+    mod = types.ModuleType("nctransport.spectral.forster")
     mod.forster_from_spectra = forster_from_spectra
-    monkeypatch.setitem(sys.modules, "nctransport.spectra", types.ModuleType("nctransport.spectra"))
-    monkeypatch.setitem(sys.modules, "nctransport.spectra.forster", mod)
+    pkg = types.ModuleType("nctransport.spectral")
+    monkeypatch.setitem(sys.modules, "nctransport.spectral", pkg)
+    monkeypatch.setitem(sys.modules, "nctransport.spectral.forster", mod)
     wl = np.linspace(400e-9, 600e-9, 50)
     for name in ("em.nc", "abs.nc"):
         save(

@@ -1,4 +1,4 @@
-"""Einstein relation (seed 001), disorder from the bleach shift (seed 001), Saha."""
+"""Einstein relation (Liu 2021), disorder from the bleach shift (Liu 2021), Saha."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from nctransport.photophysics import (
 )
 
 
-def test_einstein_seed_001():
-    """D = 102 cm^2/s -> mu = 3.94e3 cm^2/Vs (seed 001, room temperature = 300 K)."""
+def test_einstein_liu2021():
+    """D = 102 cm^2/s -> mu = 3.94e3 cm^2/Vs (Liu 2021, room temperature = 300 K)."""
     r = einstein(300.0, diffusivity_m2_s=102e-4)
     assert r.mobility_m2_Vs * 1e4 == pytest.approx(3.94e3, rel=0.005)
     back = einstein(300.0, mobility_m2_Vs=r.mobility_m2_Vs)
@@ -31,7 +31,7 @@ def test_einstein_seed_001():
         einstein(-1.0, diffusivity_m2_s=1e-4)
 
 
-def test_disorder_seed_001_relation():
+def test_disorder_liu2021_relation():
     kt = 8.617333262e-5 * 300.0
     assert bleach_shift(0.05, 300.0) == pytest.approx(-(0.05**2) / (2 * kt))
     assert equilibrium_energy(0.05, 300.0) == pytest.approx(-(0.05**2) / kt)

@@ -1,4 +1,4 @@
-"""Excitation density against hand calculations and seed 002 numbers."""
+"""Excitation density against hand calculations and Shcherbakov-Wu 2024 numbers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from nctransport.errors import InputError
 from nctransport.photophysics import excitation
 
 
-def test_seed_002_conditions():
-    """10 nW, 2.5 MHz, 500 nm spot, 405 nm (seed 002, Fig. 1E)."""
+def test_shcherbakov_wu2024_conditions():
+    """10 nW, 2.5 MHz, 500 nm spot, 405 nm (Shcherbakov-Wu 2024, Fig. 1E)."""
     e = excitation(10e-9, 2.5e6, 500e-9, 405e-9).to_dict()
     assert e["pulse_energy_J"] == pytest.approx(4e-15)
     # photons: E / (h c / lambda) with h c = 1239.84198 eV nm
@@ -30,14 +30,14 @@ def test_seed_002_conditions():
 
 
 def test_mean_excitations_poisson_and_time_between():
-    # choose sigma so that <N> = 0.08 at the peak (seed 002: 0.08 excitons per NC)
+    # choose sigma so that <N> = 0.08 at the peak (Shcherbakov-Wu 2024: 0.08 excitons per NC)
     e0 = excitation(10e-9, 2.5e6, 500e-9, 405e-9)
     sigma = 0.08 / e0.photon_fluence_m2
     e = excitation(10e-9, 2.5e6, 500e-9, 405e-9, sigma, n_max=3)
     assert e.mean_excitations_per_nc == pytest.approx(0.08)
     p = np.array(e.occupation)
     np.testing.assert_allclose(p, [math.exp(-0.08) * 0.08**n / math.factorial(n) for n in range(4)])
-    # seed 002: 1/(f <N>) = 1/(2.5 MHz * 0.08) = 5 us
+    # Shcherbakov-Wu 2024: 1/(f <N>) = 1/(2.5 MHz * 0.08) = 5 us
     assert e.time_between_excitations_s == pytest.approx(5e-6)
     assert e.time_between_exciting_pulses_s > e.time_between_excitations_s
 

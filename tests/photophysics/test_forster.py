@@ -1,4 +1,4 @@
-"""Forster radius <-> diffusivity (seed 002 numbers, lattice convention)."""
+"""Forster radius <-> diffusivity (Shcherbakov-Wu 2024 numbers, lattice convention)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nctransport.photophysics import (
 CM2_S = 1e-4
 
 
-def test_seed_002_forster_radii():
+def test_shcherbakov_wu2024_forster_radii():
     """D = 0.01 and 0.15 cm^2/s, r = 10 nm, tau = 2.5 ns -> R0 ~ 17 and ~26 nm."""
     lo = forster_radius_from_diffusivity(0.01 * CM2_S, 10e-9, 2.5e-9)
     hi = forster_radius_from_diffusivity(0.15 * CM2_S, 10e-9, 2.5e-9)

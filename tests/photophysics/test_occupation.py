@@ -1,4 +1,4 @@
-"""Poisson occupation, Boltzmann bright/dark populations and seed 003's 58 % dark photons."""
+"""Poisson occupation, Boltzmann bright/dark populations, Bornschlegl 2024's 58 % dark photons."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_boltzmann_threefold_bright_level():
     # limits: T -> inf gives 3/4 bright; dE = 0 also 3/4; T -> 0 gives 0
     assert bright_fraction(0.015, 1e9) == pytest.approx(0.75, abs=1e-6)
     assert bright_fraction(0.0, 10.0) == pytest.approx(0.75)
-    # seed 003 at 10 K: 14 nm NCs (3 meV) keep a significant bright population,
+    # Bornschlegl 2024 at 10 K: 14 nm NCs (3 meV) keep a significant bright population,
     # 5 nm NCs (15 meV) essentially none
     x = 3 * math.exp(-0.003 / (K_B_EV * 10))
     assert bright_fraction(0.003, 10.0) == pytest.approx(x / (1 + x))
@@ -45,8 +45,8 @@ def test_photon_fractions_definition():
     np.testing.assert_allclose(photon_fractions([2.0, 1.0], [1.0, 4.0]), [1 / 3, 2 / 3])
 
 
-def test_seed_003_58_percent_dark_photons(rng):
-    """Seed 003: 5 nm NCs at 10 K, tau_B = 480 ps, tau_D = 52 ns, ~58 % of photons dark.
+def test_bornschlegl2024_58_percent_dark_photons(rng):
+    """Bornschlegl 2024: 5 nm NCs at 10 K, tau_B = 480 ps, tau_D = 52 ns, ~58 % of photons dark.
 
     Independent truth: a Monte Carlo of single excitons in the bright/dark scheme (bright
     state decays radiatively or relaxes to the dark state, no way back at 10 K; the dark

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nctransport.report.figures import (
+from nctransport.plotting import (
     COLORS,
     label_axes,
     log_axes,
@@ -158,12 +158,12 @@ def sample_report(tmp_path_factory) -> Path:
     ax.plot(t, msd, color=COLORS["fit"], label="2 D t")
     log_axes(ax, x=True, y=True)
     label_axes(ax, x=("time", "ns"), y=("MSD", "nm^2"))
-    png1, _ = save_figure(fig, out, "msd")
+    (png1,) = save_figure(fig, out, "msd")
     fig, (top, bottom) = new_fit_figure()
     top.plot(t, np.exp(-t / 2.0), "o")
     bottom.plot(t, rng.standard_normal(t.size), ".")
     label_axes(bottom, x=("time", "ns"), y="residual / sigma")
-    png2, _ = save_figure(fig, out, "decay")
+    (png2,) = save_figure(fig, out, "decay")
     return write_report(
         out,
         title="analyze: <b>map</b>.csv",

@@ -256,11 +256,11 @@ def test_svg_only_figure_is_inlined(tmp_path):
 
 
 def test_png_svg_pair_is_shown_once(tmp_path):
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, ax = new_figure()
     ax.plot([0, 1], [0, 1])
-    pair = save_figure(fig, tmp_path, "line")
+    pair = save_figure(fig, tmp_path, "line", formats=("png", "svg"))
     html = write_report(tmp_path, title="k", results={}, figures=pair, command="c").read_text()
     assert html.count("<img") == 1
     assert "data:image/png;base64," in html
@@ -277,10 +277,10 @@ def test_group_key_unit_applies_to_its_numbers(tmp_path):
 
 
 def test_wide_figure_spans_the_page(tmp_path):
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, _ = new_figure(1, 2, figsize=(10.0, 4.0))
-    png, _svg = save_figure(fig, tmp_path, "wide")
+    (png,) = save_figure(fig, tmp_path, "wide")
     html = write_report(tmp_path, title="k", results={}, figures=[png], command="c").read_text()
     assert '<figure class="wide">' in html
 

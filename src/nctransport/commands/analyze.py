@@ -98,7 +98,7 @@ def _summary_rows(res: dict[str, Any]) -> list[tuple[str, str, str]]:
     if o is not None:
         rows.append(
             (
-                "D (through origin, seed 002) [cm2/s]",
+                "D (through origin, Shcherbakov-Wu 2024) [cm2/s]",
                 _fmt(o["value_cm2_s"]),
                 f"95% CI [{_fmt(o['ci95_cm2_s'][0])}, {_fmt(o['ci95_cm2_s'][1])}]",
             )
@@ -107,7 +107,7 @@ def _summary_rows(res: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows += [
         ("sigma0 [nm]", _fmt(res["sigma0_nm"]), f"+/- {_fmt(res['sigma0_err_nm'], 2)}"),
         (
-            "D_avg (seed 003 Eq. 2) [cm2/s]",
+            "D_avg (Bornschlegl 2024 Eq. 2) [cm2/s]",
             _fmt(res["d_avg_cm2_s"]),
             f"+/- {_fmt(res['d_avg_err_cm2_s'], 2)}",
         ),

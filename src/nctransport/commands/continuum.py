@@ -68,7 +68,7 @@ def fit_model(
     meta: Meta = None,
 ) -> None:
     """Fit a reaction-diffusion model to every pixel and frame of FILE at once."""
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
     from nctransport.report.html import write_report
 
     if model not in MODELS:

@@ -108,7 +108,7 @@ def demo_steps(data: Path, out: Path) -> list[Step]:
         ),
         Step(
             "03-simulate-memory",
-            "simulate: seed 002 memory model (demo size)",
+            "simulate: Shcherbakov-Wu 2024 memory model (demo size)",
             (
                 "simulate",
                 "--preset",
@@ -122,7 +122,7 @@ def demo_steps(data: Path, out: Path) -> list[Step]:
         ),
         Step(
             "04-simulate-bright-dark",
-            "simulate: seed 003 bright/dark/trap model (demo size)",
+            "simulate: Bornschlegl 2024 bright/dark/trap model (demo size)",
             (
                 "simulate",
                 "--preset",
@@ -183,7 +183,7 @@ def demo_steps(data: Path, out: Path) -> list[Step]:
         ),
         Step(
             "09-spectra",
-            "spectra: bleach red shift -> disorder width (seed 001)",
+            "spectra: bleach red shift -> disorder width (Liu 2021)",
             ("spectra", d("ta_spectra.csv"), "--out", o("09-spectra")),
             truth="σ_inh = 50 meV at 300 K (ΔE = -48.35 meV, 2 ps)",
         ),

@@ -1,4 +1,4 @@
-"""``device``: single-carrier device transport (seed 004).
+"""``device``: single-carrier device transport (Li 2024).
 
 * ``device sclc``: log-log slope regimes, Mott-Gurney mobility (+ leak), Arrhenius over
   temperatures, J L^3 collapse over thicknesses.
@@ -322,7 +322,7 @@ def _volts(text: str, name: str) -> float:
 def _sclc_figures(out_dir, loaded, eps, arr, scaling) -> list[Path]:
     from nctransport.device.drift_diffusion import mott_gurney_current
     from nctransport.device.sclc import loglog_slope
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     figs: list[Path] = []
     fig, (ax, axs) = new_figure(1, 2, figsize=(10, 4))
@@ -458,7 +458,7 @@ def tel(
     results["warnings"] = warnings
     results.update(_provenance_many(list(files), shas, settings))
     out_dir = out or default_out_dir(files[0], "tel")
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, ax = new_figure()
     for (path, w, y, fit), e in zip(curves, per_file, strict=True):
@@ -720,7 +720,7 @@ class _null:
 
 def _simulate_figure(out_dir, v, j, sol, L, eps, ref_mu) -> list[Path]:
     from nctransport.device.drift_diffusion import mott_gurney_current
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, (ax, axp) = new_figure(1, 2, figsize=(10, 4))
     keep = (v > 0) & (j > 0)
@@ -842,7 +842,7 @@ def fit(
         **_provenance_many(list(files), shas, settings),
     }
     out_dir = out or default_out_dir(files[0], "egdm-fit")
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, ax = new_figure(figsize=(6, 4.5))
     for c, m in zip(curves, res.model_current_density_A_m2, strict=True):

@@ -113,7 +113,7 @@ def _is_counts(ds: xr.Dataset) -> bool:
 
 
 def _decay_figure(out: Path, t_s, data, fitted, irf_curve, resid, title: str) -> list[Path]:
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, (ax, axr) = new_figure(
         2, 1, figsize=(6.5, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
@@ -140,7 +140,7 @@ def _decay_figure(out: Path, t_s, data, fitted, irf_curve, resid, title: str) ->
 
 
 def _amplitude_figure(out: Path, amp_ds: xr.Dataset) -> list[Path]:
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     comps = [c for c in amp_ds.component.values if c != "background"]
     dims = [d for d in amp_ds.amplitude.dims if d != "component"]

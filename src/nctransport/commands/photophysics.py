@@ -85,7 +85,7 @@ def forster_cmd(
     spacing: Q[str | None, typer.Option("--spacing", help="NC centre-to-centre distance.")] = None,
     lifetime: Q[str | None, typer.Option("--lifetime", help="Donor lifetime, e.g. 2.5ns.")] = None,
     neighbours: Q[
-        str, typer.Option("--neighbours", help="nearest | next-nearest (seed 003 lattice).")
+        str, typer.Option("--neighbours", help="nearest | next-nearest (Bornschlegl 2024 lattice).")
     ] = "nearest",
     donor_emission: Q[
         Path | None, typer.Option("--donor-emission", help="Donor emission spectrum file.")
@@ -102,7 +102,7 @@ def forster_cmd(
     json: JsonFlag = False,
     out: OutDir = None,
 ) -> None:
-    """Forster radius <-> hopping D on a 2D square lattice (seed 002), or R0 from spectra."""
+    """Forster radius <-> hopping D on a 2D square lattice (Shcherbakov-Wu 2024) or from spectra."""
     from nctransport.photophysics.forster import (
         diffusivity_from_forster_radius,
         forster_radius_from_diffusivity,
@@ -118,7 +118,7 @@ def forster_cmd(
         if diffusivity is not None or forster_radius is not None:
             raise ConfigError("with spectra, do not also give --diffusivity or --forster-radius")
         from nctransport.io import load
-        from nctransport.spectra.forster import forster_from_spectra
+        from nctransport.spectral.forster import forster_from_spectra
 
         spec = forster_from_spectra(
             load(donor_emission),
@@ -211,7 +211,7 @@ def cross_section_cmd(
     json: JsonFlag = False,
     out: OutDir = None,
 ) -> None:
-    """Absorption cross-section from signal vs fluence: S = A (1 - exp(-j sigma)) (seed 000)."""
+    """Absorption cross-section from signal vs fluence: S = A (1 - exp(-j sigma)) (Li 2023)."""
     from nctransport.io import sha256_of
     from nctransport.photophysics.cross_section import fit_cross_section
     from nctransport.results import provenance
@@ -230,7 +230,7 @@ def einstein_cmd(
     json: JsonFlag = False,
     out: OutDir = None,
 ) -> None:
-    """Einstein relation mu = e D / (k_B T) (seed 001), either direction."""
+    """Einstein relation mu = e D / (k_B T) (Liu 2021), either direction."""
     from nctransport.photophysics.einstein import einstein
 
     r = einstein(
@@ -251,12 +251,12 @@ def bright_dark_cmd(
         float | None, typer.Option("--amplitude-ratio", help="A_dark / A_bright of the decay.")
     ] = None,
     dark_photon_fraction: Q[
-        float | None, typer.Option("--dark-photon-fraction", help="e.g. 0.58 (seed 003).")
+        float | None, typer.Option("--dark-photon-fraction", help="e.g. 0.58 (Bornschlegl 2024).")
     ] = None,
     json: JsonFlag = False,
     out: OutDir = None,
 ) -> None:
-    """Boltzmann bright/dark occupation (threefold bright level, seed 003) and photon split."""
+    """Boltzmann bright/dark occupation (3-fold bright, Bornschlegl 2024), photon split."""
     from nctransport.photophysics.occupation import bright_dark
 
     if amplitude_ratio is not None and dark_photon_fraction is not None:
@@ -280,7 +280,7 @@ def disorder_cmd(
     json: JsonFlag = False,
     out: OutDir = None,
 ) -> None:
-    """Disorder width <-> bleach red-shift, Delta E = -sigma^2/(2 k_B T) (seed 001)."""
+    """Disorder width <-> bleach red-shift, Delta E = -sigma^2/(2 k_B T) (Liu 2021)."""
     from nctransport.photophysics.disorder import disorder
 
     r = disorder(

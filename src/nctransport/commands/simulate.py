@@ -19,7 +19,7 @@ status_console = Console(stderr=True, highlight=False)
 
 
 def _figures(result, out_dir: Path) -> list:
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
 
     fig, (ax1, ax2) = new_figure(1, 2, figsize=(10.0, 4.0))
     t_ns = result.times * 1e9
@@ -35,7 +35,7 @@ def _figures(result, out_dir: Path) -> list:
     ax2.set_xlabel("t (ns)")
     ax2.set_ylabel("particles per pulse")
     ax2.legend()
-    return [save_figure(fig, out_dir, "simulation")]
+    return save_figure(fig, out_dir, "simulation")
 
 
 def simulate(

@@ -32,7 +32,7 @@ def parse_spectral_window(text: str) -> tuple[float, float]:
     >>> [round(v, 4) for v in parse_spectral_window("1.3eV:1.45eV")]
     [1.3, 1.45]
     """
-    from nctransport.spectra.axes import energy_eV_from_wavelength_m
+    from nctransport.spectral.axes import energy_eV_from_wavelength_m
 
     parts = text.split(":")
     if len(parts) != 2 or not all(p.strip() for p in parts):
@@ -75,7 +75,7 @@ def parse_time_range(text: str) -> tuple[float, float]:
 
 
 def _spectral_map_figure(energy, t_ps, signal, unit, peaks, shift, out_dir: Path) -> list[Path]:
-    from nctransport.report.figures import COLORS, label_axes, new_figure, save_figure
+    from nctransport.plotting import COLORS, label_axes, new_figure, save_figure
 
     fig, ax = new_figure(figsize=(6.4, 4.4))
     vmax = float(np.nanmax(np.abs(signal))) or 1.0
@@ -102,7 +102,7 @@ def _spectral_map_figure(energy, t_ps, signal, unit, peaks, shift, out_dir: Path
 
 
 def _peak_energy_figure(peaks, shift, out_dir: Path) -> list[Path]:
-    from nctransport.report.figures import COLORS, label_axes, new_figure, save_figure
+    from nctransport.plotting import COLORS, label_axes, new_figure, save_figure
 
     fig, ax = new_figure()
     v = peaks.valid
@@ -137,10 +137,10 @@ def analyze_spectra(
     t_range_s: tuple[float, float] | None = None,
 ) -> tuple[dict[str, Any], Any, Any, xr.Dataset, list[str]]:
     """Run the spectra pipeline on a dataset; returns (results, peaks, shift, ds_E, warnings)."""
-    from nctransport.spectra.axes import to_energy
-    from nctransport.spectra.disorder import disorder_width
-    from nctransport.spectra.peaks import fit_peaks
-    from nctransport.spectra.shift import fit_peak_shift
+    from nctransport.spectral.axes import to_energy
+    from nctransport.spectral.disorder import disorder_width
+    from nctransport.spectral.peaks import fit_peaks
+    from nctransport.spectral.shift import fit_peak_shift
 
     path = ds.attrs.get("source_file")
     kind = kind_of(ds)
@@ -235,12 +235,12 @@ def spectra(
     t0: T0 = None,
     meta: Meta = None,
 ) -> None:
-    """Per-frame peak energy, its red shift vs time, and sigma_inh = sqrt(-2 kT ΔE) (seed 001)."""
+    """Per-frame peak energy, its red shift vs time, and sigma_inh = sqrt(-2 kT ΔE) (Liu 2021)."""
     from nctransport.report.html import write_report
 
     if mode not in ("bleach", "pl", "pia"):
         raise InputError(f"--mode must be bleach, pl or pia, got {mode!r}")
-    from nctransport.spectra.shift import SHIFT_MODELS
+    from nctransport.spectral.shift import SHIFT_MODELS
 
     if model not in SHIFT_MODELS:
         raise InputError(f"--model must be one of {', '.join(SHIFT_MODELS)}, got {model!r}")
@@ -289,7 +289,7 @@ def spectra(
         png = _spectral_map_figure(energy, t_ps, sig, unit, peaks, shift, out_dir)[0]
         figs.append((png, f"Spectral map ({mode}) with the fitted peak energy of each frame"))
         png = _peak_energy_figure(peaks, shift, out_dir)[0]
-        figs.append((png, "Peak energy vs time with the relaxation fit (seed 001, Fig. 2e)"))
+        figs.append((png, "Peak energy vs time with the relaxation fit (Liu 2021, Fig. 2e)"))
     summary = {
         k: results[k]
         for k in (
@@ -351,7 +351,7 @@ def _print_spectra(results: dict, out_dir: Path) -> None:
 
 
 def _temperature_figure(fit, out_dir: Path) -> list[Path]:
-    from nctransport.report.figures import COLORS, label_axes, new_figure, save_figure
+    from nctransport.plotting import COLORS, label_axes, new_figure, save_figure
 
     fig, (ax1, ax2) = new_figure(1, 2, figsize=(9.0, 3.8))
     t, y = fit.temperature_K, fit.values
@@ -377,7 +377,7 @@ def temperature(
     ],
     quantity: Annotated[str, typer.Option("--quantity", help="D, tau or L.")] = "D",
     model: Annotated[
-        str, typer.Option("--model", help="arrhenius, bright-dark (seed 003) or combined.")
+        str, typer.Option("--model", help="arrhenius, bright-dark (Bornschlegl 2024) or combined.")
     ] = "arrhenius",
     temperatures: Annotated[
         str | None,
@@ -388,8 +388,8 @@ def temperature(
 ) -> None:
     """Fit D(T), τ(T) or L(T): Arrhenius, bright/dark fine structure (ΔE_BD), or both."""
     from nctransport.report.html import write_report
-    from nctransport.spectra.series import parse_temperature_list, read_temperature_series
-    from nctransport.spectra.temperature import MODELS, fit_temperature
+    from nctransport.spectral.series import parse_temperature_list, read_temperature_series
+    from nctransport.spectral.temperature import MODELS, fit_temperature
 
     if quantity not in ("D", "tau", "L"):
         raise InputError(f"--quantity must be D, tau or L, got {quantity!r}")

@@ -13,10 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from nctransport.commands.common import JsonFlag, console, parse_key_values
 from nctransport.errors import ConfigError, FitError
 from nctransport.results import dumps, provenance, write_json
-from nctransport.sweep.grid import parse_grid, si_value
-from nctransport.sweep.runner import METRIC_COLUMNS, SweepSpec, run_sweep
-from nctransport.sweep.store import SweepStore
-from nctransport.sweep.trends import column, fit_exponential, read_sweep_csv
+from nctransport.sweeps.grid import parse_grid, si_value
+from nctransport.sweeps.runner import METRIC_COLUMNS, SweepSpec, run_sweep
+from nctransport.sweeps.store import SweepStore
+from nctransport.sweeps.trends import column, fit_exponential, read_sweep_csv
 
 
 def sweep(
@@ -114,7 +114,7 @@ def _x_axis(definition: dict, columns: list[str], rows, x: str | None):
         and "pulse_period" in grid
         and ("alpha_pulse" in grid or "alpha_pulse" in sets)
     ):
-        # Seed 002: mean time between excitations of the centre NC = 1/(f <N>), with
+        # Shcherbakov-Wu 2024: mean time between excitations of the centre NC = 1/(f <N>), with
         # f = 1/pulse_period and <N> = alpha_pulse (excitation probability at the centre).
         period = column(rows, "pulse_period_s")
         if "alpha_pulse" in grid:
@@ -142,7 +142,7 @@ def sweep_report(
         ),
     ] = None,
     y: Annotated[
-        str, typer.Option("--y", help="diffusivity (window fit, with CI) or d_1ns (seed 002).")
+        str, typer.Option("--y", help="diffusivity (fit, CI) or d_1ns (Shcherbakov-Wu 2024).")
     ] = "diffusivity",
     json: JsonFlag = False,
     out: Annotated[
@@ -150,7 +150,7 @@ def sweep_report(
     ] = None,
 ) -> None:
     """Trends across a sweep: D vs the swept parameter with a single-exponential fit."""
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
     from nctransport.report.html import write_report
 
     store = SweepStore(directory)

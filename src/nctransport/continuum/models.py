@@ -3,7 +3,7 @@
 For rates that do not depend on position and a diffusivity that does not depend on
 position, every spatial Fourier mode k evolves independently: a species that diffuses
 picks up exp(-k^2 D t) per axis (variances add, sigma^2(t) = sigma0^2 + 2 D t;
-SCIENCE.md "Spatial profiles"), and linear conversions couple species within a mode.
+docs/science.md "Spatial profiles"), and linear conversions couple species within a mode.
 Solving per mode is exact in time (no time-step error), and the initial condition is the
 measured t0 profile itself, so the model is "convolved with the measured t0 profile".
 """
@@ -40,7 +40,7 @@ def _diffusion(k2: np.ndarray, t: np.ndarray, p: dict[str, float]) -> np.ndarray
 
 
 def _power_law(k2: np.ndarray, t: np.ndarray, p: dict[str, float]) -> np.ndarray:
-    # MSD(t) = 2 D_1ns t_ns^alpha ns (per axis): D(t) = MSD/2t (seed 001) equals D_1ns at
+    # MSD(t) = 2 D_1ns t_ns^alpha ns (per axis): D(t) = MSD/2t (Liu 2021) equals D_1ns at
     # 1 ns; the Gaussian kernel's variance is the MSD, so the mode factor is exp(-k^2 MSD/2).
     tt = t.reshape((-1,) + (1,) * k2.ndim)
     msd = 2.0 * p["D_1ns"] * 1e-9 * np.power(np.clip(tt, 0, None) / 1e-9, p["alpha"])
@@ -50,7 +50,7 @@ def _power_law(k2: np.ndarray, t: np.ndarray, p: dict[str, float]) -> np.ndarray
 def bright_dark_matrix(k2: np.ndarray, p: dict[str, float]) -> np.ndarray:
     """Rate matrices M(k) of shape (*k2.shape, 3, 3) for the state vector [B, D, T].
 
-    Seed 003 (Experimental Section and SI): bright excitons hop (diffusivity D), decay with
+    Bornschlegl 2024 (Experimental Section and SI): bright excitons hop (diffusivity D), decay with
     k_B, turn dark with k_BD and become trapped with k_trap; dark excitons decay with k_D
     and return with k_DB; trapped ones decay with k_T and do not move.
     """
@@ -66,7 +66,7 @@ def bright_dark_matrix(k2: np.ndarray, p: dict[str, float]) -> np.ndarray:
 
 def _bright_dark(k2: np.ndarray, t: np.ndarray, p: dict[str, float]) -> np.ndarray:
     # Emission = photons per unit time = k_B B + k_D D + k_T T (every decay radiative, as
-    # in seed 003's Monte Carlo); excitons start with a fraction f_dark0 dark (seed 003:
+    # in Bornschlegl 2024's Monte Carlo); excitons start with a fraction f_dark0 dark (ibid.:
     # "created nearly equally in bright/dark states"). The response is normalised so that
     # it maps the measured emission profile at t0 onto the emission at t.
     M = bright_dark_matrix(k2.ravel(), p)
@@ -119,7 +119,7 @@ MODELS: dict[str, ContinuumModel] = {
             "k_T": "1/s",
             "f_dark0": "1",
         },
-        # Seed 003 per-25-ps-step probabilities as rates: gamma_B 0.03, gamma_D 3e-4,
+        # Bornschlegl 2024 per-25-ps-step probabilities as rates: gamma_B 0.03, gamma_D 3e-4,
         # gamma_BD 0.15, gamma_DB 0 (9 K), trap 0, trap emission at 1/100 of bright.
         defaults={
             "D": 1e-6,
@@ -133,7 +133,7 @@ MODELS: dict[str, ContinuumModel] = {
         },
         fitted=("D", "k_BD", "k_DB"),
         response=_bright_dark,
-        description="seed 003 bright/dark/trap species, only bright excitons hop",
+        description="Bornschlegl 2024 bright/dark/trap species, only bright excitons hop",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Single-carrier device transport (seed 004): SCLC, transient EL, Arrhenius, EGDM.
+"""Single-carrier device transport (Li 2024): SCLC, transient EL, Arrhenius, EGDM.
 
 Modules: :mod:`.mobility` (constant, Poole-Frenkel, GDM, EGDM), :mod:`.statistics`
 (Boltzmann, Gauss-Fermi, generalised Einstein relation), :mod:`.drift_diffusion` (1D

@@ -1,4 +1,4 @@
-"""Thermally activated mobility: mu(0) = mu_inf exp(-Delta / k_B T) (seed 004 Eq. 4)."""
+"""Thermally activated mobility: mu(0) = mu_inf exp(-Delta / k_B T) (Li 2024 Eq. 4)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class ArrheniusFit:
 def arrhenius_mobility(temperature_K, *, mu_inf_m2_Vs: float, activation_eV: float):
     """mu = mu_inf exp(-Delta / k_B T).
 
-    Seed 004: mu_inf = 4.5e-6 m^2/Vs, Delta = 0.30 eV gives mu(297 K) ~ 4.4e-11 m^2/Vs.
+    Li 2024: mu_inf = 4.5e-6 m^2/Vs, Delta = 0.30 eV gives mu(297 K) ~ 4.4e-11 m^2/Vs.
 
     >>> mu = arrhenius_mobility(297.0, mu_inf_m2_Vs=4.5e-6, activation_eV=0.30)
     >>> round(float(mu) * 1e11, 1)

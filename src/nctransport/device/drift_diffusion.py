@@ -149,7 +149,7 @@ class JVSolution:
 
 
 def mott_gurney_current(voltage_V, *, thickness_m: float, eps_r: float, mobility_m2_Vs: float):
-    """Mott-Gurney law J = (9/8) eps0 eps_r mu V^2 / L^3 (seed 004 Eq. 1), A/m^2."""
+    """Mott-Gurney law J = (9/8) eps0 eps_r mu V^2 / L^3 (Li 2024 Eq. 1), A/m^2."""
     v = np.asarray(voltage_V, dtype=float)
     return 9.0 / 8.0 * EPS0 * eps_r * mobility_m2_Vs * v * np.abs(v) / thickness_m**3
 

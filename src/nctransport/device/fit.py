@@ -1,7 +1,7 @@
 """Fit the EGDM (sigma, mu0 and optionally a) to J-V curves at one or several temperatures.
 
 Each model curve is a full drift-diffusion solve (:func:`~.drift_diffusion.solve_jv`) with
-the EGDM mobility and Gauss-Fermi statistics (site density 1/a^3), as in seed 004 Fig. 6.
+the EGDM mobility and Gauss-Fermi statistics (site density 1/a^3), as in Li 2024 Fig. 6.
 Residuals are ln J_model - ln J_data (multiplicative noise). Because mu0 multiplies the
 mobility everywhere, J is exactly proportional to mu0 at fixed (sigma, a): ln mu0 is
 profiled out analytically and only sigma (and a) are searched; the final covariance is

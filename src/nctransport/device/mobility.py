@@ -38,7 +38,7 @@ K_B_EV = K_B / Q_E
 #: sqrt(E[V/cm]) = sqrt(E[V/m]) / 10.
 GDM_C_SQRT_M_V = 2.9e-4 / 10.0
 
-# Pasveer et al., PRL 94, 206601 (2005), Eqs. (2)-(4) (seed 004 Eqs. 5b-5d; SCIENCE.md).
+# Pasveer et al., PRL 94, 206601 (2005), Eqs. (2)-(4) (Li 2024 Eqs. 5b-5d; docs/science.md).
 _C2 = 0.42
 _G2_A = 0.44
 _G2_B = 2.2
@@ -121,7 +121,7 @@ def _reduced_disorder(temperature_K, sigma_eV) -> np.ndarray:
 
 
 def egdm_delta(s) -> np.ndarray:
-    """Exponent delta(s) = 2 [ln(s^2 - s) - ln(ln 4)] / s^2 (SCIENCE.md, seed typo fixed)."""
+    """Exponent delta(s) = 2 [ln(s^2 - s) - ln(ln 4)] / s^2 (docs/science.md, seed typo fixed)."""
     s = np.asarray(s, dtype=float)
     return 2.0 * (np.log(s * s - s) - _LN_LN4) / (s * s)
 
@@ -132,7 +132,7 @@ def egdm(*, temperature_K, density_m3, field_V_m, sigma_eV, a_m, mu0_m2_Vs) -> n
     mu(T, p, E) = mu0 exp(-c2 s^2) g1(p, T) g2(E, T), s = sigma / (k_B T), c2 = 0.42, with
     ``g1 = exp[(s^2 - s)/2 (2 p a^3)^delta]`` and
     ``g2 = exp{0.44 (s^1.5 - 2.2) [sqrt(1 + 0.8 (E e a / sigma)^2) - 1]}``
-    (seed 004 Eqs. 5a-5d with c1 folded into ``mu0``; delta as in :func:`egdm_delta`).
+    (Li 2024 Eqs. 5a-5d with c1 folded into ``mu0``; delta as in :func:`egdm_delta`).
     Pasveer fitted the form for p a^3 < 0.1 and E e a / sigma < 2.
 
     Parameters

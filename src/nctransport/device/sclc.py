@@ -1,13 +1,13 @@
-"""Space-charge-limited current analysis of measured J-V curves (seed 004).
+"""Space-charge-limited current analysis of measured J-V curves (Li 2024).
 
 * Log-log slope d ln J / d ln V and its regimes: ohmic (~1), SCLC (~2), steeper (> 2.5:
   trap filling, or field/density-enhanced mobility).
-* Mott-Gurney law J = (9/8) eps0 eps_r mu V^2 / L^3 (seed 004 Eq. 1) fitted jointly with an
+* Mott-Gurney law J = (9/8) eps0 eps_r mu V^2 / L^3 (Li 2024 Eq. 1) fitted jointly with an
   ohmic leak G V and, optionally, an offset (built-in) voltage V0:
   J = G V + (9/8) eps0 eps_r mu (V - V0)^2 / L^3 for V > V0.
   The noise of J-V data is multiplicative (the current spans decades), so the fit
   minimises the residuals of ln J.
-* Thickness series: J L^m at fixed V; m = 3 for SCLC (seed 004 Fig. 2b).
+* Thickness series: J L^m at fixed V; m = 3 for SCLC (Li 2024 Fig. 2b).
 """
 
 from __future__ import annotations

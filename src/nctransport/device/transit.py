@@ -1,8 +1,8 @@
 """Transit time from transient electroluminescence (TEL) and the transit-time mobility.
 
-Seed 004: the time-integrated light output I_out grows linearly with the voltage-pulse
+Li 2024: the time-integrated light output I_out grows linearly with the voltage-pulse
 width tau_pulse once tau_pulse >> tau_d; the straight line's intercept on the pulse-width
-axis is the hole transit time tau_d, and mu = L^2 / (tau_d V) (seed 004 Eq. 3). The field
+axis is the hole transit time tau_d, and mu = L^2 / (tau_d V) (Li 2024 Eq. 3). The field
 dependence of mu is fitted with Poole-Frenkel, mu = mu0 exp(gamma sqrt(E)).
 """
 
@@ -120,7 +120,7 @@ def transit_time(
 def transit_mobility(
     transit_time_s: float, *, thickness_m: float, voltage_V: float, transit_time_ci95_s=None
 ):
-    """mu = L^2 / (tau_d V) (seed 004 Eq. 3); returns (mu, CI or None) in m^2/Vs.
+    """mu = L^2 / (tau_d V) (Li 2024 Eq. 3); returns (mu, CI or None) in m^2/Vs.
 
     >>> round(transit_mobility(1e-6, thickness_m=100e-9, voltage_V=5.0)[0] * 1e9, 12)
     2.0

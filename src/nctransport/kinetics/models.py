@@ -4,12 +4,12 @@ All functions are unit-agnostic: times, lifetimes, IRF widths and the repetition
 must simply share one unit (the fitter uses ns for conditioning; the public fit API takes
 seconds). An impulse response ``f(u)`` is zero for ``u < 0`` (before the pulse).
 
-Models (SCIENCE.md, "Excitation and population kinetics"):
+Models (docs/science.md, "Excitation and population kinetics"):
 
-* sum of exponentials ``sum_i A_i exp(-u/tau_i)`` (seed 000 Table 1 TA decays);
+* sum of exponentials ``sum_i A_i exp(-u/tau_i)`` (Li 2023 Table 1 TA decays);
 * stretched exponential ``A exp(-(u/tau)^beta)``;
-* power-law tail ``A (u/t_ref)^-beta`` (seed 002 delayed PL, beta ~1.5-1.7 after 3 ns);
-* exponential + power law (seed 002: prompt single exponential, delayed power law).
+* power-law tail ``A (u/t_ref)^-beta`` (Shcherbakov-Wu 2024 delayed PL, beta ~1.5-1.7 after 3 ns);
+* exponential + power law (Shcherbakov-Wu 2024: prompt single exponential, delayed power law).
 
 Convolution with a Gaussian IRF is analytic for exponentials (exponentially modified
 Gaussian), evaluated through the scaled complementary error function ``erfcx`` so that
@@ -56,7 +56,7 @@ def stretched_exp(t: np.ndarray, amplitude: float, tau: float, beta: float) -> n
 
 
 def power_law(t: np.ndarray, amplitude: float, beta: float, t_ref: float = 1.0) -> np.ndarray:
-    """Delayed-emission tail ``A (t/t_ref)^-beta`` for ``t > 0`` (seed 002), zero otherwise.
+    """Delayed-emission tail ``A (t/t_ref)^-beta`` for ``t > 0``, else 0 (Shcherbakov-Wu 2024).
 
     Singular at ``t = 0``: fit it only on a window that starts after the prompt decay.
     """
@@ -70,7 +70,7 @@ def power_law(t: np.ndarray, amplitude: float, beta: float, t_ref: float = 1.0) 
 def exp_power_law(
     t: np.ndarray, a_exp: float, tau: float, a_pow: float, beta: float, t_ref: float = 1.0
 ) -> np.ndarray:
-    """Prompt exponential plus power-law tail (seed 002, Fig. 1D)."""
+    """Prompt exponential plus power-law tail (Shcherbakov-Wu 2024, Fig. 1D)."""
     return exp_sum(t, [a_exp], [tau]) + power_law(t, a_pow, beta, t_ref)
 
 
@@ -291,7 +291,7 @@ def gaussian_irf(t: np.ndarray, t0: float, fwhm: float) -> np.ndarray:
 def lifetime_1e(amplitudes, taus) -> float:
     """Time at which ``sum A_i exp(-t/tau_i)`` has fallen to 1/e of its value at t = 0.
 
-    The 1/e lifetime of seed 003 (tau_PL); equals tau for a single exponential.
+    The 1/e lifetime of Bornschlegl 2024 (tau_PL); equals tau for a single exponential.
 
     >>> round(lifetime_1e([1.0], [2.5]), 9)
     2.5

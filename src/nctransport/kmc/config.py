@@ -3,7 +3,7 @@
 A config is a TOML document (see ``kmc/presets/*.toml``). Rates are written with units
 (``"0.4/ns"``, ``"1e10/s"``; note ``"1/(2.5ns)"``, not ``"1/2.5ns"``) or, for fixed-step
 models, as per-step probabilities ``"0.03/step"``. In fixed-step mode the per-step
-probability of a channel is rate x step (seed 002: P_decay = 4e-4 per 1 ps = 1/2.5 ns).
+probability of a channel is rate x step (Shcherbakov-Wu 2024: P_decay = 4e-4 per 1 ps = 1/2.5 ns).
 
 Short keys for ``--set`` are declared by a preset in its ``[keys]`` table (``hop_rate =
 "hops.rate"``); any dotted path into the document works too. Unknown keys and wrong units
@@ -144,7 +144,7 @@ class ExcitationConfig(_Strict):
 
 
 class ShrinkingConfig(_Strict):
-    """Seed 000's shrinking-hop walk: hops at rate 1/hop_time of length
+    """Li 2023's shrinking-hop walk: hops at rate 1/hop_time of length
     first_hop (1 + t/shrink_time)^-exponent (off-lattice)."""
 
     first_hop: Length = "1.1um"

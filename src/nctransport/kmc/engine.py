@@ -15,9 +15,9 @@ Time stepping (``mode``):
   (decays, conversions). When a hop frees or fills a site, or flips a site's state, the
   hop clocks of the particles next to that site are redrawn. Redrawing an exponential
   clock at any moment is exact because it is memoryless.
-* ``FIXED_SEQUENTIAL`` — seed 002's rule (../shared/seeds/002_*.txt, Model dynamics):
+* ``FIXED_SEQUENTIAL`` — Shcherbakov-Wu 2024's rule (Shcherbakov-Wu 2024, Model dynamics):
   in every step each particle attempts a hop, then the state channels (decay) are drawn.
-* ``FIXED_COMPETING`` — seed 003's rule (../shared/seeds/003_*.txt, Experimental
+* ``FIXED_COMPETING`` — Bornschlegl 2024's rule (Bornschlegl 2024, Experimental
   Section): in every step at most one of the channels (hop, conversion, decay) happens,
   with the given per-step probabilities.
 
@@ -26,7 +26,7 @@ from a geometric distribution. Hops whose probability depends on the environment
 (occupied target, slow/fast target site) are thinned: a candidate is drawn with the
 largest possible probability and accepted with the ratio of the actual one, which gives
 exactly the per-step probability of the model. Within one step the hop attempts come
-first (ordered by particle index), then the state channels, as seed 002 describes.
+first (ordered by particle index), then the state channels, as Shcherbakov-Wu 2024 describes.
 """
 
 # Inside @njit, np.random.* is Numba's own generator (per thread), seeded per pulse from a
@@ -182,11 +182,11 @@ def _hop_weights(
         if kind == HOP_CONSTANT:
             base = hop_f[0] if off_cls[o] == 0 else hop_f[1]
         elif kind == HOP_FORSTER:
-            # Forster: k = (1/tau)(R0/r)^6 = k_nn (a/r)^6 (SCIENCE.md; seed 003 gamma_hop).
+            # Forster: k = (1/tau)(R0/r)^6 = k_nn (a/r)^6 (Bornschlegl 2024 gamma_hop).
             q = a / r
             base = hop_f[0] * q * q * q * q * q * q
         else:
-            # Miller-Abrahams: nu0 exp(-2r/a_loc) * min(1, exp(-dE/kT)) (SCIENCE.md).
+            # Miller-Abrahams: nu0 exp(-2r/a_loc) * min(1, exp(-dE/kT)) (docs/science.md).
             base = hop_f[2] * math.exp(-2.0 * r / hop_f[3])
             if energy.shape[0] > 0:
                 dE = energy[j] - energy[site]
@@ -821,7 +821,7 @@ def run_interacting(
 
 @njit(cache=True)
 def relax_memory(site_state, tau_relax, period, seed):
-    """Seed 002's relaxation between pulses (../shared/seeds/002_*.txt, Model dynamics).
+    """Shcherbakov-Wu 2024's relaxation between pulses (Shcherbakov-Wu 2024, Model dynamics).
 
     Every fast site (state 1) draws dt = -tau_relax ln(1 - f); it returns to the slow state
     (0) when dt <= period, otherwise it stays fast for the next pulse. Returns the number
@@ -880,17 +880,17 @@ def run_stepping(
     stats,
     seed,
 ):
-    """Fixed-step model stepped literally, step by step (seeds 002 and 003).
+    """Fixed-step model stepped literally, step by step (Shcherbakov-Wu 2024 and Bornschlegl 2024).
 
     Used for interacting particles on a homogeneous lattice (no jitter), where almost
-    every step holds an event (seed 002: P_hop = 0.7) and stepping is cheaper than
+    every step holds an event (Shcherbakov-Wu 2024: P_hop = 0.7) and stepping is cheaper than
     skipping. In every step each particle, in turn, draws one uniform number ``u``: a hop
     candidate to offset ``o`` when ``u`` falls in ``cum_w[state]`` (the per-step
     probabilities to each neighbour for the fastest target state), accepted with the
     target's actual/largest probability and refused onto an occupied site (single
     occupancy). Then, ``FIXED_SEQUENTIAL``: a second uniform number decides the state
-    channels (seed 002: decay after the hop attempt); ``FIXED_COMPETING``: ``u`` beyond
-    the hop range picks a state channel in the same draw (one event per step, seed 003).
+    channels (Shcherbakov-Wu 2024: decay after the hop attempt); ``FIXED_COMPETING``: ``u`` beyond
+    the hop range picks a state channel in the same draw (one event per step, Bornschlegl 2024).
 
     ``occ_grid`` (int32, -1 everywhere) is used as scratch and left as it was found.
     """
@@ -934,7 +934,7 @@ def run_stepping(
     K = frame_steps.shape[0]
     dim = lat_i[0]
     a = lat_f[0]
-    # equal per-offset weights in every state (seed 002): pick the offset by arithmetic
+    # equal per-offset weights in every state (Shcherbakov-Wu 2024): pick the offset by arithmetic
     uniform = True
     for s_ in range(nst):
         for o_ in range(z):

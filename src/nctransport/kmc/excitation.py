@@ -2,9 +2,9 @@
 
 * ``particles``: a fixed number of particles at sites drawn from a Gaussian spot.
 * ``bernoulli``: every site is excited with probability alpha exp(-r^2 / (2 sigma^2))
-  (seed 002, Eq. 6), so at most one particle per site.
+  (Shcherbakov-Wu 2024, Eq. 6), so at most one particle per site.
 * ``poisson``: the number of particles on a site is Poisson with mean
-  alpha exp(-r^2 / (2 sigma^2)) (SCIENCE.md: Poisson occupation, <N> at the spot centre).
+  alpha exp(-r^2 / (2 sigma^2)) (docs/science.md: Poisson occupation, <N> at the spot centre).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _window(lattice: Lattice, sigma: float) -> tuple[np.ndarray, np.ndarray]:
 def bernoulli_pulse(
     lattice: Lattice, alpha: float, sigma: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """Seed 002, Eq. 6: P_excite = alpha exp(-r^2 / (2 sigma^2)) independently per site."""
+    """Shcherbakov-Wu 2024, Eq. 6: P_excite = alpha exp(-r^2/(2 sigma^2)), independent per site."""
     sites, r2 = _window(lattice, sigma)
     p = alpha * np.exp(-r2 / (2.0 * sigma**2))
     hit = rng.random(sites.size) < p

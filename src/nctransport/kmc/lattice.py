@@ -1,7 +1,7 @@
 """Lattices of nanocrystal sites: 1D chain, 2D square, 3D simple cubic.
 
 Sites are indexed ``ix + nx * (iy + ny * iz)``; positions are measured from the spot
-centre, the site ``(nx // 2, ny // 2, nz // 2)`` (seed 002 centres its pulse on site
+centre, the site ``(nx // 2, ny // 2, nz // 2)`` (Shcherbakov-Wu 2024 centres its pulse on site
 (500, 500) of a 1000 x 1000 lattice). A lattice realisation (jitter, vacancies, site
 energies) is drawn once per run from its own random stream.
 """
@@ -132,7 +132,7 @@ def build_lattice(
 
 def neighbour_offsets(dim: int, reach: str = "nn") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hop offsets: nearest neighbours (class 0, r = a) and, with ``reach="nnn"``,
-    next-nearest neighbours (class 1, r = sqrt(2) a), as in seed 003's FRET model.
+    next-nearest neighbours (class 1, r = sqrt(2) a), as in Bornschlegl 2024's FRET model.
 
     Returns ``(offsets (z, 3) int64, classes (z,) int64, distances (z,) in units of a)``.
 

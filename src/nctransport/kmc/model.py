@@ -181,7 +181,7 @@ def build_model(cfg: SimulationConfig) -> KmcModel:
         fast = hop_f[0]
         if fast <= 0:
             raise ConfigError("hops.rate must be > 0 with memory")
-        # site state 0 = slow, 1 = fast (seed 002); rate towards a site depends on its state
+        # site state 0 = slow, 1 = fast (Shcherbakov-Wu 2024); hop rate set by the target's state
         site_scale = np.array([rate(cfg.memory.slow_rate) * tu / fast, 1.0])
     else:
         site_scale = np.array([1.0])

@@ -10,7 +10,7 @@ energy; all particles, not only the ROI). Summed over pulses.
   budget (total expected counts over the whole map).
 * TAM (``population``): sum over states of absorption weight x particles per pulse.
 
-MSD follows the per-axis convention of SCIENCE.md: the variance of the positions along
+MSD follows the per-axis convention of docs/science.md: the variance of the positions along
 one axis, averaged over the lattice axes, minus that of all particles at t = 0, so a
 normal diffuser gives MSD = 2 D t in 1D, 2D and 3D.
 """

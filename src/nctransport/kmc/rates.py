@@ -1,6 +1,6 @@
 """Hop-rate laws and the relations between rates and diffusivity (SI units).
 
-Per-axis convention (SCIENCE.md): on a lattice with rate k_n to each nearest neighbour
+Per-axis convention (docs/science.md): on a lattice with rate k_n to each nearest neighbour
 at distance a, the per-axis diffusivity is D = k_n a^2 in every dimension count.
 """
 
@@ -17,7 +17,7 @@ K_B_EV = 8.617333262e-5
 def lattice_diffusivity(k_n: float, spacing: float) -> float:
     """Per-axis D (m^2/s) of a lattice walk with rate ``k_n`` per nearest neighbour.
 
-    SCIENCE.md: D = k_n a^2 (2D square: total rate k = 4 k_n gives D = k a^2 / 4).
+    docs/science.md: D = k_n a^2 (2D square: total rate k = 4 k_n gives D = k a^2 / 4).
 
     >>> round(lattice_diffusivity(1e10, 10e-9), 12)
     1e-06
@@ -26,14 +26,14 @@ def lattice_diffusivity(k_n: float, spacing: float) -> float:
 
 
 def forster_rate(r: float | np.ndarray, r0: float, tau: float) -> float | np.ndarray:
-    """Forster transfer rate k = (1/tau) (R0/r)^6 (SCIENCE.md; seeds 002, 003)."""
+    """Forster transfer rate k = (1/tau) (R0/r)^6 (Shcherbakov-Wu 2024; Bornschlegl 2024)."""
     return (1.0 / tau) * (r0 / np.asarray(r)) ** 6
 
 
 def forster_radius_from_diffusivity(d: float, r: float, tau: float) -> float:
-    """R0 that gives per-axis D on a square lattice of spacing r (seed 002 note S4).
+    """R0 that gives per-axis D on a square lattice of spacing r (Shcherbakov-Wu 2024 note S4).
 
-    Seed 002 inverts D = k r^2 with k = (1/tau)(R0/r)^6 per nearest neighbour:
+    Shcherbakov-Wu 2024 inverts D = k r^2 with k = (1/tau)(R0/r)^6 per nearest neighbour:
     R0 = r (D tau / r^2)^(1/6). D = 0.01 cm^2/s, r = 10 nm, tau = 2.5 ns gives ~17 nm.
 
     >>> round(forster_radius_from_diffusivity(1e-6, 10e-9, 2.5e-9) * 1e9, 1)
@@ -50,7 +50,7 @@ def diffusivity_from_forster_radius(r0: float, r: float, tau: float) -> float:
 def miller_abrahams_rate(
     nu0: float, r: float, loc_length: float, delta_e: float, temperature: float
 ) -> float:
-    """Miller-Abrahams rate nu0 exp(-2r/a_loc) * (exp(-dE/kT) if dE > 0 else 1) (SCIENCE.md).
+    """Miller-Abrahams rate nu0 exp(-2r/a_loc) * (exp(-dE/kT) if dE > 0 else 1) (docs/science.md).
 
     ``delta_e`` = E_target - E_origin in eV.
 
@@ -64,6 +64,6 @@ def miller_abrahams_rate(
 def equilibrium_mean_energy(sigma: float, temperature: float) -> float:
     """Mean energy (eV) of carriers in equilibrium in a Gaussian DOS: -sigma^2/(kT).
 
-    Bassler, phys. stat. sol. (b) 175, 15 (1993); SCIENCE.md (energetic disorder).
+    Bassler, phys. stat. sol. (b) 175, 15 (1993); docs/science.md (energetic disorder).
     """
     return -(sigma**2) / (K_B_EV * temperature)

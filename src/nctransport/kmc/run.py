@@ -3,7 +3,7 @@
 Random streams are keyed by what they are for and by pulse index, never by worker:
 ``SeedSequence(seed, spawn_key=(purpose, pulse))``. Pulses are grouped into fixed work
 units (independent of the number of workers) whose sums are combined in unit order, so
-the output bytes do not depend on ``workers``. With site memory (seed 002) the pulses of
+the output bytes do not depend on ``workers``. With site memory (Shcherbakov-Wu 2024) the pulses of
 one chain run in order on one lattice: memory carries from pulse to pulse.
 """
 
@@ -346,7 +346,7 @@ def simulate(
 
 
 def _run_shrinking(model: KmcModel, seed: int, progress: Progress | None) -> Accumulators:
-    """Seed 000's off-lattice shrinking-hop walk, pulse by pulse (vectorised NumPy)."""
+    """Li 2023's off-lattice shrinking-hop walk, pulse by pulse (vectorised NumPy)."""
     from nctransport.kmc.config import si
     from nctransport.kmc.shrinking import shrinking_hop_accumulate
 

@@ -1,4 +1,4 @@
-"""Seed 000's shrinking-hop random walk (../shared/seeds/000_*.txt, Monte Carlo paragraph).
+"""Li 2023's shrinking-hop random walk (Li 2023, Monte Carlo paragraph).
 
 Carriers start from a Gaussian spot and hop at rate 1/hop_time (first hop ~1.1 um after
 ~0.7 ps); the hop length shrinks with time, l(t) = first_hop (1 + t/shrink_time)^-exponent,

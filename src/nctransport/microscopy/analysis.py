@@ -2,9 +2,9 @@
 
 profile fits (per frame, :func:`~nctransport.microscopy.profiles.fit_profiles`)
 -> MSD of the usable frames (:mod:`.msd`)
--> D with 95% CI: default sigma0-free weighted fit, plus seed 002's through-origin fit
+-> D with 95% CI: default sigma0-free weighted fit, plus Shcherbakov-Wu 2024's through-origin fit
    (:mod:`.diffusivity`) over the fit window (:mod:`.window`)
--> regimes (:mod:`.regimes`), tau_PL, D_avg (seed 003 Eq. 2), diffusion lengths, t_max and
+-> regimes (:mod:`.regimes`), tau_PL, D_avg (Bornschlegl 2024 Eq. 2), diffusion lengths, t_max and
    Einstein mobility (:mod:`.lengths`).
 
 Times inside are seconds since the pulse (``fits.t - fits.t0``). Frames whose profile fit
@@ -214,7 +214,7 @@ class AnalysisResult:
 
 
 def integrated_signal(ds: xr.Dataset, fits: Any) -> np.ndarray:
-    """Space-integrated signal of every fitted frame (seed 003: the total PL per time bin).
+    """Space-integrated signal of every fitted frame (Bornschlegl 2024: the total PL per time bin).
 
     With a pre-pulse baseline the background-subtracted data are summed directly
     (model-free, valid also for frames without a usable fit). Without one the constant
@@ -379,7 +379,7 @@ def _non_gaussianity(ds: xr.Dataset, fits: Any) -> tuple[Any, list[str]]:
         first = ", ".join(f"{t * 1e9:.3g}" for t in np.asarray(fits.t)[f][:5])
         warnings.append(
             f"{k} of {n} frame(s) have non-Gaussian profiles (structured residuals or excess "
-            f"kurtosis, seed 000; t = {first} ns ...); sigma from a Gaussian fit is then only "
+            f"kurtosis, Li 2023; t = {first} ns ...); sigma from a Gaussian fit is then only "
             "a rough width"
         )
     return ng, warnings
@@ -457,7 +457,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
 
     msd = compute_msd(t, fits.sigma, fits.sigma_err, ok, t_min=0.0)
 
-    # t_max first: a contracting MSD bounds the automatic D window (seed 003).
+    # t_max first: a contracting MSD bounds the automatic D window (Bornschlegl 2024).
     # Frames with signal: the automatic SNR window. Later frames pass the per-frame flag
     # only when their own noise raises the amplitude, which biases their widths low (an
     # apparent contraction, a falling alpha), so t_max and regimes look no further.
@@ -474,7 +474,8 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
             window = FitWindow(window.start, t_max.value, window.source + "; ends at t_max")
     if t_max is not None:
         warnings.append(
-            f"the MSD contracts after t_max = {t_max.value * 1e9:.3g} ns (seed 003 'negative "
+            f"the MSD contracts after t_max = {t_max.value * 1e9:.3g} ns (Bornschlegl 2024 "
+                f"'negative "
             "diffusion'); D is an early-time value, D_avg the population-weighted one"
         )
 
@@ -498,7 +499,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
         origin = fit_msd_origin(msd, window=window.as_tuple())
     except FitError as exc:
         origin = None
-        warnings.append(f"through-origin fit (seed 002) not possible: {exc.message}")
+        warnings.append(f"through-origin fit (Shcherbakov-Wu 2024) not possible: {exc.message}")
 
     k_reg = k_sig  # regimes over the frames with signal, whatever D window the user chose
     try:
@@ -514,7 +515,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
         regimes = None
         warnings.append(f"regime fit not possible: {exc.message}")
 
-    # Lifetime and Eq. 2 from the space-integrated signal (seed 003).
+    # Lifetime and Eq. 2 from the space-integrated signal (Bornschlegl 2024).
     integrated = integrated_signal(ds, fits)
     lifetime: Lifetime | None
     try:
@@ -567,7 +568,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
             einstein_mobility(diff.ci95[0], temperature),
             einstein_mobility(diff.ci95[1], temperature),
         )
-        notes["mobility_method"] = "Einstein relation mu = e D / (k_B T) (seed 001)"
+        notes["mobility_method"] = "Einstein relation mu = e D / (k_B T) (Liu 2021)"
 
     ng, ng_warn = _non_gaussianity(ds, fits)
     warnings.extend(ng_warn)

@@ -1,7 +1,7 @@
 """Figures of an analysis: profiles with fits and residuals, MSD with fits and regimes, decay.
 
-Each function draws with :func:`nctransport.report.figures.new_figure` and saves PNG + SVG
-with :func:`~nctransport.report.figures.save_figure`; it returns the written paths.
+Each function draws with :func:`nctransport.plotting.new_figure` and saves PNG + SVG
+with :func:`~nctransport.plotting.save_figure`; it returns the written paths.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import xarray as xr
 from scipy.special import voigt_profile
 
 from nctransport.dataset import SIGNAL
-from nctransport.report.figures import new_figure, new_fit_figure, save_figure
+from nctransport.plotting import new_figure, new_fit_figure, save_figure
 
 __all__ = ["profile_figure", "msd_figure", "decay_figure", "analysis_figures"]
 
@@ -137,7 +137,7 @@ def msd_figure(result: Any, out_dir: Path) -> list[Path]:
     axl.set_xlabel("t - t_ref [ns]")
     axl.set_ylabel("MSD [nm2]")
     axl.legend(fontsize=8)
-    # Seed 001: time-dependent diffusivity D(t) = MSD / 2t.
+    # Liu 2021: time-dependent diffusivity D(t) = MSD / 2t.
     from nctransport.microscopy.diffusivity import time_dependent_diffusivity
 
     td, dt_, dt_err = time_dependent_diffusivity(m)

@@ -1,6 +1,6 @@
 """Baseline removal for transient maps and stacks from the frames before the pump pulse.
 
-Time zero is the pump-pulse peak (SCIENCE.md); frames at ``t < t0`` record the baseline
+Time zero is the pump-pulse peak (docs/science.md); frames at ``t < t0`` record the baseline
 (probe-only TAM, dark counts in TPLM). Their per-pixel mean is the background image that
 is subtracted from every frame, and their frame-to-frame scatter is a direct measurement of
 the noise, which :mod:`nctransport.microscopy.profiles` uses to weight its fits.

@@ -1,11 +1,11 @@
 """Diffusivity from the growth of the profile variance, with 95% confidence intervals.
 
-Two estimators, both per axis (SCIENCE.md):
+Two estimators, both per axis (docs/science.md):
 
 * **default** -- weighted linear fit of ``sigma^2(t) = sigma0^2 + 2 D t`` with sigma0 free
   (issue 4), so the noise of any single frame (the first included) does not bias D;
-* **seed 002** -- ordinary least squares of ``MSD = 2 D t`` through the origin over a
-  window (0-3 ns in seed 002), MSD relative to the first frame; its 95% CI is that of the
+* **Shcherbakov-Wu 2024** -- ordinary least squares of ``MSD = 2 D t`` through the origin over a
+  window (0-3 ns in Shcherbakov-Wu 2024), MSD relative to the first frame; its 95% CI is that of the
   regression, as in the paper (it ignores the reference frame's own noise).
 
 Confidence-interval rule (default estimator). Per-frame width errors from profile fits are
@@ -40,7 +40,7 @@ M2S_TO_CM2S = 1e4
 
 METHOD_FREE = "weighted linear fit sigma^2 = sigma0^2 + 2 D t (sigma0 free)"
 METHOD_FREE_OLS = "unweighted linear fit sigma^2 = sigma0^2 + 2 D t (sigma0 free)"
-METHOD_ORIGIN = "linear fit MSD = 2 D t through the origin (seed 002)"
+METHOD_ORIGIN = "linear fit MSD = 2 D t through the origin (Shcherbakov-Wu 2024)"
 
 
 @dataclass(frozen=True)
@@ -263,11 +263,11 @@ def fit_msd_origin(
     *,
     window: tuple[float | None, float | None] | None = None,
 ) -> DiffusivityResult:
-    """Seed 002: ordinary least squares MSD = 2 D (t - t_ref) through the origin.
+    """Shcherbakov-Wu 2024: ordinary least squares MSD = 2 D (t - t_ref) through the origin.
 
     The reference frame (MSD = 0 by construction) is not a data point. The 95% CI is the
     regression's: Student's t with ``n - 1`` degrees of freedom and the residual variance,
-    as in seed 002 ("95% confidence interval of the linear regression").
+    as in Shcherbakov-Wu 2024 ("95% confidence interval of the linear regression").
 
     >>> from nctransport.microscopy.msd import compute_msd
     >>> t = np.linspace(0, 3e-9, 7)
@@ -305,7 +305,7 @@ def fit_msd_origin(
 
 
 def time_dependent_diffusivity(msd: MsdResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seed 001: D(t) = MSD(t) / (2 t), t measured from the reference frame.
+    """Liu 2021: D(t) = MSD(t) / (2 t), t measured from the reference frame.
 
     Returns ``(t [s], D [m^2/s], D_err [m^2/s])`` for frames after the reference.
     """

@@ -2,15 +2,16 @@
 
 All inputs and outputs SI (s, m, m^2, m^2/s, K, m^2 V^-1 s^-1).
 
-* tau_PL (seed 003): time at which the space-integrated signal has fallen to 1/e of its
+* tau_PL (Bornschlegl 2024): time at which the space-integrated signal has fallen to 1/e of its
   initial (peak) value.
-* D_avg (seed 003, Eq. 2): PL-weighted average of the finite-difference diffusivity over
+* D_avg (Bornschlegl 2024, Eq. 2): PL-weighted average of the finite-difference diffusivity over
   bins up to 5 tau_PL,
   ``D_avg = sum_i I(t_i) [MSD(t_i+1) - MSD(t_i)] / [2 (t_i+1 - t_i)] / sum_i I(t_i)``.
-* Diffusion lengths: ``sqrt(MSD(tau))`` (seeds 000, 001) and ``sqrt(tau D_avg)`` (seed 003,
+* Diffusion lengths: ``sqrt(MSD(tau))`` (Li 2023, Liu 2021) and ``sqrt(tau D_avg)``
+  (Bornschlegl 2024,
   no factor 2).
-* t_max (seed 003): time of the MSD maximum before it contracts; ``None`` when it never does.
-* Einstein relation (seed 001): ``mu = e D / (k_B T)``.
+* t_max (Bornschlegl 2024): time of the MSD maximum before it contracts (``None``: never).
+* Einstein relation (Liu 2021): ``mu = e D / (k_B T)``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Lifetime:
 
 @dataclass(frozen=True)
 class PlWeightedDiffusivity:
-    """Seed 003 Eq. 2 average diffusivity [m^2/s] with its propagated one-sigma error."""
+    """Bornschlegl 2024 Eq. 2 average diffusivity [m^2/s] with its propagated one-sigma error."""
 
     value: float
     err: float
@@ -81,7 +82,7 @@ def _oriented(intensity: np.ndarray) -> np.ndarray:
 
 
 def lifetime_1e(t: Any, intensity: Any, *, smooth: int = 5) -> Lifetime:
-    """Seed 003 tau_PL: first time the integrated signal drops to 1/e of its peak.
+    """Bornschlegl 2024 tau_PL: first time the integrated signal drops to 1/e of its peak.
 
     The crossing is linearly interpolated between frames; only ``t >= 0`` is searched.
     With ``smooth`` >= 3 the signal is first smoothed (Savitzky-Golay, quadratic, that many
@@ -123,7 +124,7 @@ def pl_weighted_diffusivity(
     n_tau: float = 5.0,
     smooth: int = 7,
 ) -> PlWeightedDiffusivity:
-    """Seed 003 Eq. 2, bins from the first frame up to ``n_tau * tau`` after it.
+    """Bornschlegl 2024 Eq. 2, bins from the first frame up to ``n_tau * tau`` after it.
 
     Parameters
     ----------
@@ -190,7 +191,7 @@ def pl_weighted_diffusivity(
 def diffusion_length_msd(
     t: Any, msd: Any, at: float, msd_err: Any | None = None
 ) -> tuple[float, float]:
-    """L = sqrt(MSD(at)) (seeds 000, 001), MSD linearly interpolated; returns (L, err) [m].
+    """L = sqrt(MSD(at)) (Li 2023, Liu 2021), MSD linearly interpolated; returns (L, err) [m].
 
     NaN when ``at`` lies outside the data or the MSD there is not positive.
     """
@@ -209,7 +210,7 @@ def diffusion_length_msd(
 
 
 def diffusion_length_tau_d(tau: float, d: float, d_err: float = math.nan) -> tuple[float, float]:
-    """L = sqrt(tau_PL D_avg) (seed 003; no factor 2); returns (L, err) [m].
+    """L = sqrt(tau_PL D_avg) (Bornschlegl 2024; no factor 2); returns (L, err) [m].
 
     >>> round(diffusion_length_tau_d(2e-9, 1e-5)[0] * 1e9, 3)
     141.421
@@ -258,7 +259,7 @@ def _poly_peak(ts: np.ndarray, mm: np.ndarray, ww: np.ndarray, weighted: bool) -
 def find_t_max(
     t: Any, msd: Any, err: Any | None = None, *, significance: float = 3.0
 ) -> TMax | None:
-    """Seed 003 t_max: the MSD maximum, reported only when the MSD contracts after it.
+    """Bornschlegl 2024 t_max: the MSD maximum, reported only when the MSD contracts after it.
 
     The MSD is smoothed with a short weighted running mean (window ~ n/15, at least 3
     frames) to locate its maximum. The MSD contracts when a weighted straight line through
@@ -332,9 +333,9 @@ def find_t_max(
 
 
 def einstein_mobility(D: float, temperature: float) -> float:
-    """Seed 001 Einstein relation mu = e D / (k_B T) [m^2 V^-1 s^-1].
+    """Liu 2021 Einstein relation mu = e D / (k_B T) [m^2 V^-1 s^-1].
 
-    ``D`` in m^2/s, ``temperature`` in K. SCIENCE.md check: 102 cm^2/s at 300 K ->
+    ``D`` in m^2/s, ``temperature`` in K. docs/science.md check: 102 cm^2/s at 300 K ->
     ~3.9e3 cm^2/Vs.
 
     >>> round(einstein_mobility(102e-4, 300.0) * 1e4)

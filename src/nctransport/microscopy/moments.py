@@ -2,8 +2,8 @@
 
 For a profile ``s(x)`` (signal minus background) the per-axis variance is
 ``m2 = sum s (x - m1)^2 / sum s`` with ``m1 = sum s x / sum s``; for an image the per-axis
-variance is half the radial one, ``m2 = sum s r^2 / (2 sum s)`` (SCIENCE.md: <r^2> = 2
-sigma^2 for an isotropic 2D cloud). No shape is assumed, which is why seed 000's
+variance is half the radial one, ``m2 = sum s r^2 / (2 sum s)`` (docs/science.md: <r^2> = 2
+sigma^2 for an isotropic 2D cloud). No shape is assumed, which is why Li 2023's
 non-Gaussian early profiles can still be given a width.
 
 Noise in the wings enters ``m2`` with weight ``(x - m1)^2``, so an unbounded sum is

@@ -1,8 +1,9 @@
 """Mean square displacement from per-frame profile widths.
 
-Per-axis convention (SCIENCE.md): sigma is the standard deviation of the profile along one
+Per-axis convention (docs/science.md): sigma is the standard deviation of the profile along one
 axis and MSD(t) = sigma^2(t) - sigma^2(t_ref), where t_ref is the first usable frame at or
-after time zero (seeds 000-003 use sigma^2(t) - sigma^2(0)). For normal diffusion
+after time zero (Li 2023, Liu 2021,
+Shcherbakov-Wu 2024 and Bornschlegl 2024 use sigma^2(t) - sigma^2(0)). For normal diffusion
 MSD = 2 D (t - t_ref) in 1D and in isotropic 2D.
 
 Only frames whose fit succeeded (``ok``) and whose width is finite are used; the others

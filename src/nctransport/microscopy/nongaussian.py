@@ -1,6 +1,6 @@
-"""Is a profile Gaussian? Excess kurtosis and structure in the fit residuals (seed 000).
+"""Is a profile Gaussian? Excess kurtosis and structure in the fit residuals (Li 2023).
 
-Seed 000 (Fig. 4c,d) shows that early TAM profiles at high fluence "deviate significantly
+Li 2023 (Fig. 4c,d) shows that early TAM profiles at high fluence "deviate significantly
 from the Gaussian-function fittings, giving rise to highly structured features in the
 fitting residuals", while near-Gaussian frames leave unstructured residuals. Two numbers per
 frame make that quantitative:

@@ -4,14 +4,14 @@ All functions work in *scaled* units chosen by :mod:`nctransport.microscopy.prof
 positions in pixels, signal divided by a per-frame scale, so every parameter is of order
 one. Parameter order (each row of ``p`` is one frame):
 
-- ``gaussian`` (1D): ``A, x0, sigma, B``; ``A exp(-(x-x0)^2 / (2 sigma^2)) + B`` (seed 000,
-  SCIENCE.md "Spatial profiles").
-- ``voigt`` (1D, seed 003 Eq. 3): ``A, x0, sigma, B`` with the Lorentzian HWHM ``gamma``
+- ``gaussian`` (1D): ``A, x0, sigma, B``; ``A exp(-(x-x0)^2 / (2 sigma^2)) + B`` (Li 2023,
+  docs/science.md "Spatial profiles").
+- ``voigt`` (1D, Bornschlegl 2024 Eq. 3): ``A, x0, sigma, B`` with the Lorentzian HWHM ``gamma``
   held fixed, or ``A, x0, sigma, gamma, B`` when it is free (first frame). The model is
   ``A V(x-x0; sigma, gamma) / V(0; sigma, gamma) + B`` so that ``A`` is the peak height;
   ``V`` is :func:`scipy.special.voigt_profile` (Gaussian std ``sigma`` convolved with a
   Lorentzian of half width at half maximum ``gamma``).
-- ``gaussian2d`` (isotropic, seed 001): ``A, y0, x0, sigma, B``.
+- ``gaussian2d`` (isotropic, Liu 2021): ``A, y0, x0, sigma, B``.
 - ``gaussian2d_aniso``: ``A, y0, x0, sigma_x, sigma_y, theta, B`` with rotated axes
   ``u = cos(theta)(x-x0) + sin(theta)(y-y0)``, ``v = -sin(theta)(x-x0) + cos(theta)(y-y0)``
   and ``A exp(-u^2/(2 sigma_x^2) - v^2/(2 sigma_y^2)) + B``.

@@ -2,13 +2,14 @@
 
 Every frame ``t >= t0`` of a ``map`` (t, x) or ``stack`` (t, y, x) is fitted with a profile
 model whose per-axis standard deviation ``sigma(t)`` gives the MSD, ``sigma^2(t) -
-sigma^2(t0)`` (SCIENCE.md per-axis convention; seeds 000-003):
+sigma^2(t0)`` (per-axis convention, docs/science.md;
+Li 2023, Liu 2021, Shcherbakov-Wu 2024 and Bornschlegl 2024):
 
-- ``gaussian``: ``A exp(-(x-x0)^2 / (2 sigma^2)) + B`` (seed 000, seed 002).
-- ``gaussian2d``: isotropic 2D Gaussian, one sigma for both axes (seed 001).
+- ``gaussian``: ``A exp(-(x-x0)^2 / (2 sigma^2)) + B`` (Li 2023, Shcherbakov-Wu 2024).
+- ``gaussian2d``: isotropic 2D Gaussian, one sigma for both axes (Liu 2021).
 - ``gaussian2d_aniso``: rotated 2D Gaussian with ``sigma_x``, ``sigma_y``, angle; reports
   ``sigma = sqrt(sigma_x sigma_y)`` (a check of isotropy).
-- ``voigt``: seed 003 Eq. 3: Lorentzian (HWHM) convolved with a Gaussian; both widths free
+- ``voigt``: Bornschlegl 2024 Eq. 3: Lorentzian (HWHM) convolved with a Gaussian; both widths free
   on the first good frame after ``t0``, then the Lorentzian is held FIXED and sigma(t),
   centre, amplitude and background are fitted; ``sigma`` is the Gaussian part. The error
   of the frozen Lorentzian (``extra["lorentz_hwhm_err"]``) is common to all frames and is
@@ -222,7 +223,7 @@ def fit_profiles(
         :func:`~nctransport.microscopy.background.subtract_background`.
     t0
         Pulse time [s] in the dataset's time frame (default 0: the time axis is already
-        relative to the pulse peak, SCIENCE.md). Frames before it are baseline only.
+        relative to the pulse peak, docs/science.md). Frames before it are baseline only.
     snr_min
         Frames whose amplitude is below ``snr_min`` standard errors are flagged.
 
@@ -493,7 +494,7 @@ def _fit_voigt_map(
     common: dict,
     gauss: ProfileFits,
 ) -> ProfileFits:
-    """Seed 003: Lorentzian HWHM and Gaussian sigma free on the first good frame after t0,
+    """Bornschlegl 2024: Lorentzian HWHM and Gaussian sigma free on the first good frame after t0,
     then the Lorentzian is held fixed and sigma(t), centre, amplitude, background fitted."""
     xc, pitch = axis_scale(x)
     xs = (x - xc) / pitch

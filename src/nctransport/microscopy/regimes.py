@@ -1,7 +1,7 @@
-"""Transport regimes: piecewise power-law fit of the MSD (seed 001).
+"""Transport regimes: piecewise power-law fit of the MSD (Liu 2021).
 
 MSD = K t^alpha within a regime; alpha > 1 super-diffusive, = 1 normal, < 1 sub-diffusive
-(seed 001). A regime is a straight segment of log MSD vs log t. The model is a continuous
+(Liu 2021). A regime is a straight segment of log MSD vs log t. The model is a continuous
 piecewise-linear function of u = log t,
 
     log MSD(u) = c + s_0 u + sum_j (s_j - s_{j-1}) max(0, u - b_j),

@@ -1,13 +1,14 @@
 """Trends across a series of measurements of one sample (``nctransport series``).
 
-* power / fluence (seed 000, Fig. 3f): the profile width at a common delay vs excitation
+* power / fluence (Li 2023, Fig. 3f): the profile width at a common delay vs excitation
   density, with a weighted linear trend; D vs the same quantity.
-* rep-rate / time between excitations (seed 002, Fig. 4A): D relaxes exponentially with the
-  mean time between excitations of one NC, ``tau_exc = 1 / (f <N>)`` (SCIENCE.md), fitted
+* rep-rate / time between excitations (Shcherbakov-Wu 2024, Fig. 4A): D relaxes
+  exponentially with the
+  mean time between excitations of one NC, ``tau_exc = 1 / (f <N>)`` (docs/science.md), fitted
   as ``D = D_inf + dD exp(-tau_exc / tau_relax)``. Needs each file's ``rep_rate`` and its
   mean excitations per NC (metadata ``excitations_per_nc``); with ``--by rep-rate`` and no
-  ``<N>`` the time between pulses ``1/f`` is used instead (seed 002, Fig. 4E inset).
-* temperature (seed 003, Fig. 4): D, D_avg, tau_PL and L = sqrt(tau D_avg) vs T (tabulated
+  ``<N>`` the time between pulses ``1/f`` is used instead (Shcherbakov-Wu 2024, Fig. 4E inset).
+* temperature (Bornschlegl 2024, Fig. 4): D, D_avg, tau_PL and L = sqrt(tau D_avg) vs T (tabulated
   and plotted; no model is imposed, the seed's curves are not monotonic).
 
 Trend fits use the same 95% CI rule as the diffusivity: weighted by the points' errors,
@@ -136,7 +137,7 @@ def linear_trend(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
 
 
 def exponential_relaxation(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
-    """Seed 002 Fig. 4A: ``y = y_inf + dy exp(-x / tau)`` (D vs time between excitations).
+    """Shcherbakov-Wu 2024 Fig. 4A: ``y = y_inf + dy exp(-x / tau)``.
 
     ``tau`` is in the unit of ``x``. Needs at least 4 points.
 
@@ -191,7 +192,7 @@ def exponential_relaxation(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
     q = float(stats.t.ppf(0.975, max(dof, 1)))
     names = ("y_inf", "dy", "tau")
     return TrendFit(
-        model="exponential relaxation y = y_inf + dy exp(-x / tau) (seed 002 Fig. 4A)",
+        model="exponential relaxation y = y_inf + dy exp(-x / tau) (Shcherbakov-Wu 2024 Fig. 4A)",
         params={k: float(p) for k, p in zip(names, popt, strict=True)},
         errors={k: float(s) for k, s in zip(names, err, strict=True)},
         ci95={
@@ -205,7 +206,7 @@ def exponential_relaxation(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
 
 
 def mean_time_between_excitations(rep_rate: float, n_per_nc: float) -> float:
-    """Seed 002 / SCIENCE.md: 1 / (f <N>) [s] at the spot centre.
+    """Shcherbakov-Wu 2024 / docs/science.md: 1 / (f <N>) [s] at the spot centre.
 
     >>> mean_time_between_excitations(2.5e6, 0.08)
     5e-06
@@ -348,7 +349,7 @@ def analyze_series(
     points.sort(key=lambda p: p.value)
     x = np.array([p.value for p in points])
     trends: dict[str, TrendFit | None] = {}
-    # Common delay for widths (seed 000 compares sigma at one delay): the shortest window end.
+    # Common delay for widths (Li 2023 compares sigma at one delay): the shortest window end.
     delay = float(min(p.window_end for p in points))
     sig = np.array([p.sigma_at(delay) for p in points])
 
@@ -420,7 +421,7 @@ def series_results(result: SeriesResult) -> dict[str, Any]:
 def write_series(result: SeriesResult, datasets: Sequence[xr.Dataset], out_dir: Path) -> dict:
     """Write series.csv, series figure (PNG+SVG), results.json and report.html."""
     from nctransport.io.atomic import write_text
-    from nctransport.report.figures import new_figure, save_figure
+    from nctransport.plotting import new_figure, save_figure
     from nctransport.report.html import write_report
     from nctransport.results import provenance, to_jsonable, write_json
 

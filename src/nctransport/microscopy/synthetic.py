@@ -1,7 +1,7 @@
 """Synthetic transient-microscopy maps and stacks with known truth.
 
 A population created at t = 0 by the pump spreads so that the per-axis variance of its
-profile is ``sigma^2(t) = sigma0^2 + MSD(t)`` (SCIENCE.md: variances add under diffusion,
+profile is ``sigma^2(t) = sigma0^2 + MSD(t)`` (docs/science.md: variances add under diffusion,
 MSD = 2 D t per axis), decays as ``N(t)`` and is seen with a background and counting noise.
 Frames before t = 0 (pre-pulse) show the background only. With ``conserve=True`` the
 spatial integral is ``amplitude * N(t) * (area of the t=0 profile)``: the peak drops as the
@@ -38,14 +38,14 @@ __all__ = [
 
 
 def linear_msd(D: float) -> MsdFunc:
-    """Normal diffusion, per axis: MSD(t) = 2 D t (SCIENCE.md). ``D`` in m^2/s."""
+    """Normal diffusion, per axis: MSD(t) = 2 D t (docs/science.md). ``D`` in m^2/s."""
     return lambda t: 2.0 * D * np.asarray(t, dtype=float)
 
 
 def broken_power_law_msd(
     t_break: float, alpha1: float, alpha2: float, msd_at_break: float
 ) -> MsdFunc:
-    """MSD = K t^alpha (seed 001) with exponent ``alpha1`` before ``t_break`` and ``alpha2``
+    """MSD = K t^alpha (Liu 2021) with exponent ``alpha1`` before ``t_break`` and ``alpha2``
     after it, continuous at the break where it equals ``msd_at_break`` [m^2].
 
     >>> f = broken_power_law_msd(1e-9, 1.0, 0.5, 1e-14)
@@ -63,7 +63,7 @@ def broken_power_law_msd(
 
 
 def contracting_msd(D: float, t_max: float) -> MsdFunc:
-    """Rise-then-contract MSD (seed 003 "negative diffusion"): 2 D t exp(-t / t_max).
+    """Rise-then-contract MSD (Bornschlegl 2024 "negative diffusion"): 2 D t exp(-t / t_max).
 
     Initial slope 2 D, maximum exactly at ``t_max``, back towards 0 later.
     """
@@ -88,7 +88,7 @@ def _profile_1d(
     if profile == "gaussian":
         return np.exp(-(dx**2) / (2.0 * s**2)) / (np.sqrt(2.0 * np.pi) * s)
     if profile == "voigt":
-        # Seed 003: Lorentzian (HWHM lambda) convolved with the diffusing Gaussian.
+        # Bornschlegl 2024: Lorentzian (HWHM lambda) convolved with the diffusing Gaussian.
         return voigt_profile(dx, s, hwhm)
     raise ConfigError(f"unknown profile {profile!r}; expected 'gaussian' or 'voigt'")
 
@@ -175,7 +175,7 @@ def synthetic_map(
         Exactly one: per-axis diffusivity [m^2/s] (MSD = 2 D t) or any ``msd(t)`` [m^2]
         (see :func:`broken_power_law_msd`, :func:`contracting_msd`).
     profile, lorentz_hwhm
-        ``gaussian``, or ``voigt`` (seed 003) with a fixed Lorentzian HWHM [m].
+        ``gaussian``, or ``voigt`` (Bornschlegl 2024) with a fixed Lorentzian HWHM [m].
     amplitude
         Peak signal at t = 0 above the background; negative for a TAM bleach.
     lifetime, population
@@ -244,7 +244,7 @@ def synthetic_stack(
 ) -> xr.Dataset:
     """A ``(t, y, x)`` stack of a 2D Gaussian whose per-axis widths are known.
 
-    Isotropic by default (seed 001); ``sigma0_y``/``D_y`` make the y axis differ
+    Isotropic by default (Liu 2021); ``sigma0_y``/``D_y`` make the y axis differ
     (anisotropic check). ``center`` is ``(y0, x0)`` [m]. The integral is conserved.
     Other parameters as in :func:`synthetic_map`.
 

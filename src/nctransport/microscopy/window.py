@@ -5,7 +5,7 @@ below a stated signal-to-noise ratio, SNR = |A| / err(A) of the per-frame profil
 default 10. The end is read from a smooth model of the SNR (a quadratic in t fitted to
 log SNR of every frame), not from the raw SNR of single frames: a window that ends on the
 last frame whose own amplitude happened to be high selects a frame whose width is biased
-low (A ~ 1/sigma at fixed integral), which biased seed 003's D_avg by -6% in simulation.
+low (A ~ 1/sigma at fixed integral), which biased Bornschlegl 2024's D_avg by -6% in simulation.
 The default 10 is twice the per-frame flag threshold of the profile fits (5), so frames
 inside the window are almost never dropped by their own noise either.
 """

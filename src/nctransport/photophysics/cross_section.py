@@ -1,7 +1,7 @@
-"""Absorption cross-section from the saturation of a signal with pump fluence (seed 000).
+"""Absorption cross-section from the saturation of a signal with pump fluence (Li 2023).
 
 Single-exciton emitters under Poisson excitation: the fraction of NCs excited by a pulse
-of photon fluence j is ``1 - exp(-j sigma_abs)`` (SCIENCE.md; seed 000 Fig. S2 gives
+of photon fluence j is ``1 - exp(-j sigma_abs)`` (docs/science.md; Li 2023 Fig. S2 gives
 sigma_abs ~ 7.73e-15 cm^2 at 450 nm), so the PL (or early TA) amplitude is
 ``S(j) = A (1 - exp(-j sigma))``. A and sigma are fitted by (weighted) least squares.
 With measurement errors given, the covariance uses them as absolute; without, it is
@@ -54,7 +54,7 @@ class CrossSection:
             "reduced_chi2": self.reduced_chi2,
             "errors_known": self.errors_known,
             "converged": self.converged,
-            "model": "S(j) = A (1 - exp(-j sigma)), j = photon fluence (seed 000)",
+            "model": "S(j) = A (1 - exp(-j sigma)), j = photon fluence (Li 2023)",
         }
 
 

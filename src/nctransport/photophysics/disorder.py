@@ -1,12 +1,12 @@
-"""Energetic disorder from the red-shift of the bleach (seed 001).
+"""Energetic disorder from the red-shift of the bleach (Liu 2021).
 
-Seed 001: carriers relax downhill in a Gaussian density of states of width sigma_inh and
+Liu 2021: carriers relax downhill in a Gaussian density of states of width sigma_inh and
 the bleach peak shifts by ``Delta E = -sigma_inh^2 / (2 k_B T)``. Inverse:
 ``sigma_inh = sqrt(-2 k_B T Delta E)``.
 
 Not to be confused with the equilibrium mean energy of carriers in a Gaussian DOS,
 ``-sigma^2 / (k_B T)`` (Bassler, Phys. Stat. Sol. B 175, 15 (1993)), which a disorder
-Monte Carlo relaxes to (SCIENCE.md keeps the two apart); both are offered.
+Monte Carlo relaxes to (docs/science.md keeps the two apart); both are offered.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _temperature(t: float) -> float:
 
 
 def bleach_shift(sigma_eV: float, temperature_K: float) -> float:
-    """Seed 001 bleach shift ``-sigma^2 / (2 k_B T)`` in eV.
+    """Liu 2021 bleach shift ``-sigma^2 / (2 k_B T)`` in eV.
 
     >>> round(bleach_shift(0.05, 300.0) * 1e3, 2)
     -48.35
@@ -39,7 +39,7 @@ def bleach_shift(sigma_eV: float, temperature_K: float) -> float:
 
 
 def disorder_from_shift(shift_eV: float, temperature_K: float) -> float:
-    """Invert seed 001: ``sigma = sqrt(-2 k_B T Delta E)``; a blue-shift (> 0) is an error.
+    """Invert Liu 2021: ``sigma = sqrt(-2 k_B T Delta E)``; a blue-shift (> 0) is an error.
 
     >>> round(disorder_from_shift(bleach_shift(0.05, 300.0), 300.0), 12)
     0.05
@@ -69,7 +69,7 @@ class Disorder:
             "temperature_K": self.temperature_K,
             "bleach_shift_meV": self.bleach_shift_eV * 1e3,
             "equilibrium_energy_meV": equilibrium_energy(self.sigma_eV, self.temperature_K) * 1e3,
-            "relation": "Delta E = -sigma^2/(2 k_B T) (seed 001); equilibrium <E> = "
+            "relation": "Delta E = -sigma^2/(2 k_B T) (Liu 2021); equilibrium <E> = "
             "-sigma^2/(k_B T) (Bassler 1993)",
         }
 

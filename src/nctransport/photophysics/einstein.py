@@ -1,6 +1,6 @@
 """Einstein relation between diffusivity and mobility of a non-degenerate carrier.
 
-``mu = e D / (k_B T)`` (seed 001). Seed 001 check: D = 102 cm^2/s at 300 K gives
+``mu = e D / (k_B T)`` (Liu 2021). Liu 2021 check: D = 102 cm^2/s at 300 K gives
 mu = 3.94e3 cm^2 V^-1 s^-1.
 """
 
@@ -61,7 +61,7 @@ class Einstein:
             "mobility_m2_Vs": self.mobility_m2_Vs,
             "temperature_K": self.temperature_K,
             "thermal_voltage_V": thermal_voltage(self.temperature_K),
-            "relation": "mu = e D / (k_B T) (seed 001)",
+            "relation": "mu = e D / (k_B T) (Liu 2021)",
         }
 
 

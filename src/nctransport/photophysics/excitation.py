@@ -1,6 +1,6 @@
 """Pump fluence, photons per pulse and excitations per nanocrystal for a Gaussian spot.
 
-Definitions (SCIENCE.md, "Excitation and population kinetics"):
+Definitions (docs/science.md, "Excitation and population kinetics"):
 
 * pulse energy ``E = P / f`` (average power P, repetition rate f); photons per pulse
   ``E / (h c / lambda)``.
@@ -10,12 +10,12 @@ Definitions (SCIENCE.md, "Excitation and population kinetics"):
 * **mean fluence** ``E / (pi w^2)`` = peak / 2: the pulse energy spread evenly over the
   1/e^2 disk (the usual "average fluence" of a Gaussian beam).
 * mean excitations per NC at the spot centre ``<N> = j sigma_abs`` with j the peak photon
-  fluence (seed 000); Poisson occupation ``P(n) = <N>^n e^-<N> / n!``.
-* mean time between excitations of one NC at the spot centre ``1 / (f <N>)`` (seed 002,
+  fluence (Li 2023); Poisson occupation ``P(n) = <N>^n e^-<N> / n!``.
+* mean time between excitations of one NC at the spot centre ``1 / (f <N>)`` (Shcherbakov-Wu 2024,
   valid for <N> << 1; the exact mean interval between pulses that excite the NC is
   ``1 / (f (1 - e^-<N>))``, also reported).
 
-Seed 002 check: 10 nW, 2.5 MHz, 500 nm FWHM spot, 405 nm gives E = 4 fJ, peak fluence
+Shcherbakov-Wu 2024 check: 10 nW, 2.5 MHz, 500 nm FWHM spot, 405 nm gives E = 4 fJ, peak fluence
 1.41 uJ/cm^2 and mean fluence 0.71 uJ/cm^2 (the seed quotes ~0.76 uJ/cm^2).
 """
 
@@ -92,8 +92,8 @@ class Excitation:
                 "s = FWHM/2.3548, w = 2s",
                 "mean_fluence": "E/(pi w^2) = peak/2 (pulse energy over the 1/e^2 disk)",
                 "photon_fluence": "peak photon fluence j = peak fluence / (h c / lambda)",
-                "mean_excitations_per_nc": "<N> = j sigma_abs at the spot centre (seed 000)",
-                "time_between_excitations": "1/(f <N>) at the spot centre (seed 002)",
+                "mean_excitations_per_nc": "<N> = j sigma_abs at the spot centre (Li 2023)",
+                "time_between_excitations": "1/(f <N>) at the spot centre (Shcherbakov-Wu 2024)",
             },
         }
 
@@ -138,9 +138,9 @@ def excitation(
     n_mean = occ = t_exc = t_pulses = None
     if cross_section_m2 is not None:
         sig = _positive("cross-section", cross_section_m2)
-        n_mean = j * sig  # seed 000: N = j sigma
+        n_mean = j * sig  # Li 2023: N = j sigma
         occ = poisson_occupation(n_mean, n_max)
-        t_exc = 1.0 / (f * n_mean)  # seed 002
+        t_exc = 1.0 / (f * n_mean)  # Shcherbakov-Wu 2024
         t_pulses = 1.0 / (f * -math.expm1(-n_mean))
     return Excitation(
         power_W=p,

@@ -1,15 +1,16 @@
 """Forster hopping on a lattice: diffusivity <-> Forster radius.
 
 Forster rate to an acceptor at distance r: ``k(r) = (1/tau) (R0/r)^6`` (Forster 1948;
-seed 002 note S4, seed 003). Convention (SCIENCE.md, per-axis D): on a lattice where a
+Shcherbakov-Wu 2024 note S4, Bornschlegl 2024). Convention (docs/science.md, per-axis D): on a
+lattice where a
 particle hops along vectors ``d_j`` with rates ``k_j``, the per-axis diffusivity is
 ``D = (1/2) sum_j k_j (d_j . x)^2``. On the 2D square lattice with spacing a and
 nearest-neighbour hops only, each of the 4 neighbours gets ``k_n = k(a)`` and
-``D = k_n a^2`` -- exactly seed 002's ``D = k r^2`` with k the per-neighbour rate.
-Including the 4 diagonal next-nearest neighbours at ``a sqrt 2`` (seed 003's model) adds
+``D = k_n a^2`` -- exactly Shcherbakov-Wu 2024's ``D = k r^2`` with k the per-neighbour rate.
+Including the 4 diagonal next-nearest neighbours at ``a sqrt 2`` (Bornschlegl 2024's model) adds
 ``2 k(a sqrt 2) a^2 = k_n a^2 / 4``.
 
-Seed 002 check (r = 10 nm, tau = 2.5 ns): D = 0.01 cm^2/s -> R0 = 17.1 nm (seed:
+Shcherbakov-Wu 2024 check (r = 10 nm, tau = 2.5 ns): D = 0.01 cm^2/s -> R0 = 17.1 nm (seed:
 17.4 +- 0.8 nm); D = 0.15 cm^2/s -> R0 = 26.9 nm (seed: 25.6 +- 1.2 nm).
 """
 
@@ -80,7 +81,8 @@ class ForsterHopping:
             "neighbours": self.neighbours,
             "convention": (
                 "2D square lattice, per-neighbour rate k_n = (1/tau)(R0/a)^6; per-axis "
-                "D = (1/2) sum_j k_j x_j^2 = k_n a^2 for nearest neighbours (seed 002 D = k r^2)"
+                "D = (1/2) sum_j k_j x_j^2 = k_n a^2 for nearest neighbours "
+                "(Shcherbakov-Wu 2024 D = k r^2)"
             ),
         }
 
@@ -88,7 +90,7 @@ class ForsterHopping:
 def forster_radius_from_diffusivity(
     diffusivity_m2_s: float, spacing_m: float, lifetime_s: float, neighbours: str = "nearest"
 ) -> ForsterHopping:
-    """Invert ``D = c k_n a^2``, ``k_n = (1/tau)(R0/a)^6`` for R0 (seed 002).
+    """Invert ``D = c k_n a^2``, ``k_n = (1/tau)(R0/a)^6`` for R0 (Shcherbakov-Wu 2024).
 
     >>> round(forster_radius_from_diffusivity(1e-6, 1e-8, 2.5e-9).forster_radius_m * 1e9, 2)
     17.1

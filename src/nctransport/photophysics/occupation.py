@@ -1,12 +1,12 @@
 """Occupation statistics: Poisson excitation of NCs, Boltzmann bright/dark populations.
 
-* Poisson (seed 000, SCIENCE.md): ``P(n) = <N>^n exp(-<N>) / n!``.
-* Bright/dark fine structure (seed 003, Fig. 2b): one dark level below a threefold
+* Poisson (Li 2023, docs/science.md): ``P(n) = <N>^n exp(-<N>) / n!``.
+* Bright/dark fine structure (Bornschlegl 2024, Fig. 2b): one dark level below a threefold
   degenerate bright level, split by Delta E_BD (3, 6, 15 meV for 14, 8, 5 nm NCs). In
   thermal equilibrium the bright fraction is
   ``p_B = 3 exp(-dE/kT) / (1 + 3 exp(-dE/kT))`` (-> 3/4 at high T).
 * Photon fractions of a multi-exponential decay: component i emits ``A_i tau_i`` photons
-  (time integral of ``A_i exp(-t/tau_i)``). Seed 003: 5 nm NCs at 10 K decay with
+  (time integral of ``A_i exp(-t/tau_i)``). Bornschlegl 2024: 5 nm NCs at 10 K decay with
   tau_B = 480 ps and tau_D = 52 ns and ~58 % of all photons come from the dark state,
   i.e. the time-integrated PL of the slow component over the total.
 """
@@ -74,7 +74,7 @@ class BrightDark:
 
 def bright_fraction(splitting_eV: float, temperature_K: float, degeneracy: int = 3) -> float:
     """Boltzmann population of a ``degeneracy``-fold bright level ``splitting_eV`` above
-    one dark level (seed 003).
+    one dark level (Bornschlegl 2024).
 
     >>> round(bright_fraction(0.015, 1e6), 3)
     0.75

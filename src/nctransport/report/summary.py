@@ -89,8 +89,8 @@ def summarize(results: dict[str, Any]) -> str:
 
 
 def _simulation_summary(results: dict[str, Any]) -> list[str]:
-    """KMC headline: D(1 ns) = MSD/2t of the emission (seed 002 reads D_sim at 1 ns), the
-    MSD maximum (seed 003's t_max), and the event rate."""
+    """KMC headline: D(1 ns) = MSD/2t of the emission (Shcherbakov-Wu 2024 reads D_sim at 1 ns), the
+    MSD maximum (Bornschlegl 2024's t_max), and the event rate."""
     parts: list[str] = []
     t = _get(results, "t_s")
     msds = _get(results, "msd_per_axis_m2")

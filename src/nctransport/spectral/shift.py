@@ -1,7 +1,7 @@
 """Peak energy vs time: exponential relaxation of the spectral shift, with 95% CIs.
 
-Seed 001 (Fig. 2e) fits the CQD bleach-peak energy with "an exponential decay function";
-the final shift Delta E then gives the disorder width (:mod:`nctransport.spectra.disorder`).
+Liu 2021 (Fig. 2e) fits the CQD bleach-peak energy with "an exponential decay function";
+the final shift Delta E then gives the disorder width (:mod:`nctransport.spectral.disorder`).
 Models (t >= 0, Delta E < 0 for a red shift):
 
 * ``exp``:       E(t) = E0 + dE (1 - exp(-t/tau))
@@ -120,7 +120,7 @@ def fit_peak_shift(
         ``exp`` (default), ``stretched`` or ``biexp``.
     t_min_s, t_max_s
         Time window of the fit (default: t >= 0, the pulse peak; earlier frames are
-        background, SCIENCE.md).
+        background, docs/science.md).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Temperature models: Arrhenius and the bright/dark fine structure of seed 003."""
+"""Temperature models: Arrhenius and the bright/dark fine structure of Bornschlegl 2024."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nctransport.errors import FitError, InputError
-from nctransport.spectra.temperature import (
+from nctransport.spectral.temperature import (
     KB_MEV_PER_K,
     bright_fraction,
     fit_temperature,
@@ -17,7 +17,7 @@ T = np.array([9.0, 15, 20, 30, 40, 60, 80, 100, 140, 180, 220, 260, 300])
 
 
 def test_bright_fraction_limits():
-    # Threefold bright level above one dark level (seed 003): f_B -> 3/4 at high T, -> 0
+    # Threefold bright level above one dark level (Bornschlegl 2024): f_B -> 3/4 at high T, -> 0
     # at low T, and f_B / (1 - f_B) = 3 exp(-dE/kT) everywhere (Boltzmann).
     assert bright_fraction(1e8, 15.0) == pytest.approx(0.75, rel=1e-6)
     assert bright_fraction(9.0, 15.0) < 1e-7
@@ -27,7 +27,7 @@ def test_bright_fraction_limits():
 
 
 def test_arrhenius_recovers_activation_energy_with_coverage():
-    # seed 004: mu(0) = mu_inf exp(-Delta/kT); here D with E_a = 45 meV and 5% noise.
+    # Li 2024: mu(0) = mu_inf exp(-Delta/kT); here D with E_a = 45 meV and 5% noise.
     rng = np.random.default_rng(11)
     t = np.linspace(150, 320, 8)
     hits = 0
@@ -44,7 +44,7 @@ def test_arrhenius_recovers_activation_energy_with_coverage():
 @pytest.mark.parametrize(
     ("quantity", "theta", "name"),
     [
-        ("D", [np.log(0.5), 15.0], "delta_E_BD"),  # 5 nm NCs: Delta E_BD = 15 meV (seed 003)
+        ("D", [np.log(0.5), 15.0], "delta_E_BD"),  # 5 nm: Delta E_BD = 15 meV (Bornschlegl 2024)
         ("tau", [np.log(0.4), np.log(36.0), 6.0], "delta_E_BD"),  # 8 nm: 6 meV, 0.4/36 ns
         ("L", [np.log(800.0), np.log(0.01), 10.0], "delta_E_BD"),
     ],
@@ -63,7 +63,7 @@ def test_bright_dark_recovers_splitting(quantity, theta, name):
 
 def test_bright_dark_tau_limits():
     # tau -> tau_D at low T and -> 1/(0.75/tau_B + 0.25/tau_D) at high T.
-    theta = np.array([np.log(0.48), np.log(52.0), 15.0])  # 5 nm NCs at 10 K (seed 003)
+    theta = np.array([np.log(0.48), np.log(52.0), 15.0])  # 5 nm NCs at 10 K (Bornschlegl 2024)
     tau = np.exp(log_model("bright-dark", "tau", np.array([2.0, 1e7]), theta))
     assert tau[0] == pytest.approx(52.0, rel=1e-6)
     assert tau[1] == pytest.approx(1 / (0.75 / 0.48 + 0.25 / 52.0), rel=1e-5)

@@ -10,7 +10,7 @@ Two estimators, both on a photon-energy axis (eV):
   window; errors propagate a white-noise level estimated from point-to-point differences.
 
 Sign: a bleach is a negative feature, PL and photo-induced absorption (PIA) positive
-(seed 001, Fig. 2d: GSB and PIA bands of the same TA map). ``sign`` overrides this for data
+(Liu 2021, Fig. 2d: GSB and PIA bands of the same TA map). ``sign`` overrides this for data
 recorded with the other convention (Delta T/T, where a bleach is positive).
 """
 

@@ -1,4 +1,4 @@
-"""sigma_inh = sqrt(-2 kT Delta E) (seed 001) and its interval."""
+"""sigma_inh = sqrt(-2 kT Delta E) (Liu 2021) and its interval."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from nctransport.errors import FitError, InputError
-from nctransport.spectra.axes import energy_eV_from_wavelength_m
-from nctransport.spectra.disorder import KB_EV_PER_K, disorder_width, sigma_inh_meV
-from nctransport.spectra.peaks import fit_peaks
-from nctransport.spectra.shift import fit_peak_shift
+from nctransport.spectral.axes import energy_eV_from_wavelength_m
+from nctransport.spectral.disorder import KB_EV_PER_K, disorder_width, sigma_inh_meV
+from nctransport.spectral.peaks import fit_peaks
+from nctransport.spectral.shift import fit_peak_shift
 
 from .synthetic import redshift_map
 
@@ -24,8 +24,8 @@ def test_value_by_hand():
 
 @pytest.mark.parametrize("sigma", [5.0, 30.0, 80.0])
 @pytest.mark.parametrize("temp", [10.0, 300.0])
-def test_inverse_of_seed_001_relation(sigma, temp):
-    delta_e = -(sigma**2) / (2 * KB_EV_PER_K * 1e3 * temp)  # seed 001: dE = -sigma^2/(2kT)
+def test_inverse_of_liu2021_relation(sigma, temp):
+    delta_e = -(sigma**2) / (2 * KB_EV_PER_K * 1e3 * temp)  # Liu 2021: dE = -sigma^2/(2kT)
     assert sigma_inh_meV(delta_e, temp) == pytest.approx(sigma, rel=1e-12)
 
 

@@ -18,7 +18,7 @@ IUPAC Gold Book FT07381, note 3), which the tests check against the SI evaluatio
 
 The donor spectrum is normalised over its whole recorded range; J integrates over the
 wavelength range common to both spectra (outside it one of them is unknown).
-Spectra given on an energy axis are converted with :mod:`nctransport.spectra.axes`: the
+Spectra given on an energy axis are converted with :mod:`nctransport.spectral.axes`: the
 emission as a density (Jacobian applied), epsilon re-labelled (it is not a density).
 """
 
@@ -33,7 +33,7 @@ import xarray as xr
 
 from nctransport.dataset import SIGNAL, kind_of
 from nctransport.errors import InputError, UnitError
-from nctransport.spectra.axes import to_wavelength
+from nctransport.spectral.axes import to_wavelength
 from nctransport.units import conversion_factor
 
 #: M^-1 cm^-1 nm^4 -> m^6 mol^-1: (1e-3 m^3/mol / 1e-2 m) * (1e-9 m)^4 = 1e-37.

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nctransport.report.figures import (
+from nctransport.plotting import (
     OKABE_ITO,
     axis_label,
     label_axes,
@@ -82,7 +82,7 @@ def test_save_figure_writes_png_and_svg_reproducibly(tmp_path):
         label_axes(ax, x=("V", "V"), y=("J", "A/m2"))
         return fig
 
-    png, svg = save_figure(make(), tmp_path / "a", "jv")
+    png, svg = save_figure(make(), tmp_path / "a", "jv", formats=("png", "svg"))
     assert (png.name, svg.name) == ("jv.png", "jv.svg")
     img = mpimg.imread(png)
     assert img.shape[:2] == (450, 600)  # 4 x 3 in at 150 dpi
@@ -90,7 +90,7 @@ def test_save_figure_writes_png_and_svg_reproducibly(tmp_path):
     text = svg.read_text()
     assert text.lstrip().startswith("<?xml") and "J (A/m" in text
     # No dates or random ids: the same figure gives the same bytes.
-    png2, svg2 = save_figure(make(), tmp_path / "b", "jv")
+    png2, svg2 = save_figure(make(), tmp_path / "b", "jv", formats=("png", "svg"))
     assert svg2.read_bytes() == svg.read_bytes()
     assert png2.read_bytes() == png.read_bytes()
     assert not plt.get_fignums()  # saved figures are closed

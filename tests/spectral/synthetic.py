@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nctransport.spectra.axes import energy_eV_from_wavelength_m
-from nctransport.spectra.peaks import gaussian
+from nctransport.spectral.axes import energy_eV_from_wavelength_m
+from nctransport.spectral.peaks import gaussian
 
 
 @dataclass(frozen=True)
 class RedShiftTruth:
-    e0_eV: float = 1.37  # PbS CQD bleach near 905 nm (seed 001)
+    e0_eV: float = 1.37  # PbS CQD bleach near 905 nm (Liu 2021)
     delta_e_eV: float = -0.020
     tau_s: float = 9e-12
     width_eV: float = 0.035
@@ -29,7 +29,7 @@ def redshift_map(
     sign: int = -1,
 ):
     """(t, wavelength, signal): a Gaussian feature in energy whose centre relaxes as
-    E(t) = E0 + dE (1 - exp(-t/tau)) (seed 001, Fig. 2e), sampled on a wavelength grid
+    E(t) = E0 + dE (1 - exp(-t/tau)) (Liu 2021, Fig. 2e), sampled on a wavelength grid
     (no Jacobian: a bleach is a ratio), plus white noise; two frames before t = 0."""
     lam = np.linspace(820e-9, 1000e-9, 151)
     e = energy_eV_from_wavelength_m(lam)

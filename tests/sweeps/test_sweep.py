@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from nctransport.cli import main
-from nctransport.sweep import SweepSpec, parse_grid, run_sweep
-from nctransport.sweep.trends import fit_exponential
+from nctransport.sweeps import SweepSpec, parse_grid, run_sweep
+from nctransport.sweeps.trends import fit_exponential
 
-# A tiny random walk: D = hop_rate * spacing^2 per axis (SCIENCE.md), 10 nm spacing.
+# A tiny random walk: D = hop_rate * spacing^2 per axis (docs/science.md), 10 nm spacing.
 SETS = (("particles", "1500"), ("duration", "0.6ns"), ("frame_interval", "100ps"))
 GRID = "hop_rate=5e9/s,1e10/s,2e10/s"
 
@@ -137,11 +137,11 @@ def test_sweep_report_cli(reference, tmp_path, capsys):
     assert res["x"]["name"] == "hop_rate_1_per_s"
     assert len(res["points"]) == 3
     assert res["exponential_fit"] is None and res["warnings"]  # 3 points < 4 parameters+1
-    assert (tmp_path / "report.html").exists() and (tmp_path / "sweep_trend.svg").exists()
+    assert (tmp_path / "report.html").exists() and (tmp_path / "sweep_trend.png").exists()
 
 
 def test_exponential_fit_interval_coverage(rng):
-    # Seed 002 Fig. 4E form: D = offset + amplitude exp(-t/tau); tau = 6 us.
+    # Shcherbakov-Wu 2024 Fig. 4E form: D = offset + amplitude exp(-t/tau); tau = 6 us.
     x = np.linspace(0.5e-6, 30e-6, 12)
     truth = 0.012 + 0.05 * np.exp(-x / 6e-6)
     err = 0.002 * np.ones_like(x)

@@ -7,7 +7,7 @@ import pytest
 
 from nctransport.dataset import make_dataset
 from nctransport.errors import InputError
-from nctransport.spectra.axes import (
+from nctransport.spectral.axes import (
     HC_EV_NM,
     energy_eV_from_wavelength_m,
     to_energy,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from nctransport.errors import FitError
-from nctransport.spectra.axes import energy_eV_from_wavelength_m
-from nctransport.spectra.peaks import fit_peaks
-from nctransport.spectra.shift import fit_peak_shift
+from nctransport.spectral.axes import energy_eV_from_wavelength_m
+from nctransport.spectral.peaks import fit_peaks
+from nctransport.spectral.shift import fit_peak_shift
 
 from .synthetic import RedShiftTruth, redshift_map
 

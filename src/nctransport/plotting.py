@@ -1,4 +1,4 @@
-"""Project figure style and saving (PNG + SVG, atomically).
+"""Project figure style and saving (PNG by default, SVG on request; atomically).
 
 Every figure in nctransport is made with :func:`new_figure` (or :func:`new_fit_figure` for a
 fit with its residuals underneath), labelled with :func:`label_axes` so that every axis names
@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
+from cycler import cycler
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # never needs a display; the CLI and tests run headless
+from nctransport.io.atomic import atomic_path
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from cycler import cycler  # noqa: E402
-
-from nctransport.io.atomic import atomic_path  # noqa: E402
+# Figures are matplotlib.figure.Figure objects, not pyplot figures: no backend is chosen on
+# import (Jupyter keeps its inline backend) and report figures never need a display.
 
 #: Okabe-Ito colours, blue first (the colour of "data" in every nctransport figure).
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -176,8 +176,9 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=(6.0, 4.0), **kwargs):
     fig, ax
         ``ax`` is one Axes or an array of them, as ``plt.subplots`` returns.
     """
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=figsize)
+        ax = fig.subplots(nrows, ncols, **kwargs)
         # Line styles cycle with colours so curves differ in greyscale too.
         for a in np.atleast_1d(ax).ravel():
             a.set_prop_cycle(cycler(color=OKABE_ITO) + cycler(linestyle=["-", "--", "-.", ":"] * 2))
@@ -204,24 +205,29 @@ def new_fit_figure(*, figsize=(6.0, 4.8), ratio: float = 3.0):
     return fig, (ax_fit, ax_res)
 
 
-def save_figure(fig, out_dir: str | Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``out_dir/name.png`` and ``.svg`` (atomically) and close it.
+def save_figure(
+    fig, out_dir: str | Path, name: str, formats: Sequence[str] = ("png",)
+) -> list[Path]:
+    """Save ``fig`` as ``out_dir/name.<ext>`` for each of ``formats`` (atomically).
+
+    PNG is the default (cheap, what reports inline); ask for ``("png", "svg")`` for
+    vector copies.
 
     Returns
     -------
     list of Path
-        ``[png, svg]``; pass the PNG to :func:`nctransport.report.html.write_report`.
+        One path per format, in order; pass the PNG to
+        :func:`nctransport.report.html.write_report`.
     """
     out = Path(out_dir)
     paths = []
     _tidy_log_ticks(fig)
-    with plt.rc_context(STYLE):
-        for ext in ("png", "svg"):
+    with matplotlib.rc_context(STYLE):
+        for ext in formats:
             target = out / f"{name}.{ext}"
             with atomic_path(target) as tmp:
                 fig.savefig(tmp, format=ext, metadata=_METADATA[ext])
             paths.append(target)
-    plt.close(fig)
     return paths
 
 

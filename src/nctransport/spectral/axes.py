@@ -1,6 +1,6 @@
 """Wavelength <-> photon-energy axes, with the Jacobian for spectral densities.
 
-Convention (stated once, used everywhere in :mod:`nctransport.spectra`):
+Convention (stated once, used everywhere in :mod:`nctransport.spectral`):
 
 * ``E = h c / lambda``; with ``h c = 1239.841984 eV nm`` (CODATA 2018, exact SI constants).
 * A spectral *density* (PL counts per wavelength interval, an emission spectrum) changes

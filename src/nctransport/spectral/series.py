@@ -26,7 +26,7 @@ import numpy as np
 
 from nctransport.errors import InputError, UnitError
 from nctransport.io import sha256_of
-from nctransport.spectra.temperature import QUANTITIES
+from nctransport.spectral.temperature import QUANTITIES
 from nctransport.units import conversion_factor, parse_quantity
 
 #: results.json key of each quantity, and the unit its value is in.
@@ -99,7 +99,7 @@ def _value_from_json(doc: dict, quantity: str, path: Path) -> tuple[float, float
         err = None
         ci = None
         if isinstance(node, dict) and "sqrt_lifetime_times_d_avg" in node:
-            # analyze's L: seed 003's L = sqrt(tau D_avg), with its 1-sigma error.
+            # analyze's L: Bornschlegl 2024's L = sqrt(tau D_avg), with its 1-sigma error.
             value = node["sqrt_lifetime_times_d_avg"]
             e = node.get("sqrt_lifetime_times_d_avg_err")
             if isinstance(e, int | float) and not isinstance(e, bool):

@@ -24,8 +24,8 @@ import numpy as np
 
 from nctransport.errors import ConfigError
 from nctransport.io.atomic import write_text
-from nctransport.sweep.grid import GridAxis, SweepPoint, si_value, sweep_points
-from nctransport.sweep.store import POINT_FILE, SweepStore
+from nctransport.sweeps.grid import GridAxis, SweepPoint, si_value, sweep_points
+from nctransport.sweeps.store import POINT_FILE, SweepStore
 
 #: Shortest interval between two rewrites of sweep.csv while a sweep runs (s).
 CSV_INTERVAL_S = 2.0
@@ -111,7 +111,7 @@ def _metrics(results: dict[str, Any]) -> dict[str, float | None]:
     m_nm2 = np.asarray(msd.get("msd_nm2") or [], dtype=float)
     ok = np.isfinite(t_ns) & np.isfinite(m_nm2)
     if ok.sum() >= 2 and t_ns[ok].min() <= 1.0 <= t_ns[ok].max():
-        # Seed 002: D_sim = [sigma^2(t) - sigma^2(0)] / 2t at t = 1 ns (per-axis).
+        # Shcherbakov-Wu 2024: D_sim = [sigma^2(t) - sigma^2(0)] / 2t at t = 1 ns (per-axis).
         msd_1ns_cm2 = float(np.interp(1.0, t_ns[ok], m_nm2[ok])) * 1e-14
         d1 = msd_1ns_cm2 / (2 * 1e-9)
     return {

@@ -1,4 +1,4 @@
-"""Trends across sweep points: single-exponential relaxation of D (seed 002, Fig. 4E)."""
+"""Trends across sweep points: single-exponential relaxation of D (Shcherbakov-Wu 2024, Fig. 4E)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class ExponentialFit:
 def fit_exponential(x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None = None) -> ExponentialFit:
     """Weighted fit of ``offset + amplitude exp(-x/tau)``.
 
-    Seed 002 fits D vs time between excitations with a single exponential (its Fig. 4A
+    Shcherbakov-Wu 2024 fits D vs time between excitations with a single exponential (its Fig. 4A
     and 4E). Errors come from the covariance with ``yerr`` taken as absolute, inflated by
     sqrt(reduced chi^2) when the scatter exceeds them (the points then disagree with the
     model more than their own error bars allow); the tau interval uses Student's t.

@@ -14,8 +14,8 @@ from nctransport.cli import main
 from nctransport.commands.spectra import parse_spectral_window
 from nctransport.errors import InputError, UnitError
 from nctransport.io import save
-from nctransport.spectra.disorder import KB_EV_PER_K
-from nctransport.spectra.temperature import log_model
+from nctransport.spectral.disorder import KB_EV_PER_K
+from nctransport.spectral.temperature import log_model
 
 from .synthetic import redshift_map
 
@@ -88,7 +88,7 @@ def test_spectra_temperature_option_and_window(tmp_path, rng, truth, capsys):
 def test_pl_mode_on_an_energy_axis(tmp_path, rng, capsys):
     # PL (positive) map stored on an energy axis in NetCDF; blue-shifting feature -> no sigma.
     from nctransport.dataset import make_dataset
-    from nctransport.spectra.peaks import gaussian
+    from nctransport.spectral.peaks import gaussian
 
     e = np.linspace(2.2, 2.6, 121)
     t = np.linspace(0, 2e-9, 30)

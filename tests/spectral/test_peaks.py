@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nctransport.errors import FitError, InputError
-from nctransport.spectra.peaks import feature_sign, fit_peaks, gaussian
+from nctransport.spectral.peaks import feature_sign, fit_peaks, gaussian
 
 E = np.linspace(1.20, 1.60, 161)
 

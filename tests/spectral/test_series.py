@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nctransport.errors import InputError, UnitError
-from nctransport.spectra.series import parse_temperature_list, read_temperature_series
+from nctransport.spectral.series import parse_temperature_list, read_temperature_series
 
 
 def _analyze_json(path, d, ci, tau, temperature=None, temperature_k=None):
@@ -42,7 +42,7 @@ def test_analyze_results_with_temperature_in_settings(tmp_path):
     tau = read_temperature_series([a, b], "tau")
     np.testing.assert_allclose(tau.values, [2.0, 1.5])
     assert tau.errors is None
-    ell = read_temperature_series([a], "L")  # seed 003: L = sqrt(tau D_avg)
+    ell = read_temperature_series([a], "L")  # Bornschlegl 2024: L = sqrt(tau D_avg)
     assert ell.values[0] == 250.0 and ell.errors[0] == 5.0
 
 

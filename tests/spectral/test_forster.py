@@ -11,8 +11,8 @@ import xarray as xr
 from nctransport.dataset import make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io import load, save
-from nctransport.spectra.axes import to_energy
-from nctransport.spectra.forster import (
+from nctransport.spectral.axes import to_energy
+from nctransport.spectral.forster import (
     forster_from_spectra,
     forster_radius_from_overlap,
     overlap_integral,

@@ -5,7 +5,7 @@ depend on which, nor on worker count or completion order (per-point seeds are de
 from the base seed and the point's parameters only).
 """
 
-from nctransport.sweep.grid import GridAxis, SweepPoint, parse_grid, sweep_points
-from nctransport.sweep.runner import SweepSpec, run_sweep
+from nctransport.sweeps.grid import GridAxis, SweepPoint, parse_grid, sweep_points
+from nctransport.sweeps.runner import SweepSpec, run_sweep
 
 __all__ = ["GridAxis", "SweepPoint", "SweepSpec", "parse_grid", "run_sweep", "sweep_points"]

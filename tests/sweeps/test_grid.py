@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nctransport.errors import ConfigError
-from nctransport.sweep.grid import parse_grid, point_seed, si_value, sweep_points
+from nctransport.sweeps.grid import parse_grid, point_seed, si_value, sweep_points
 
 
 def test_product_order_ids_and_seeds():

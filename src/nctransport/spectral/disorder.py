@@ -1,10 +1,10 @@
-"""Energetic disorder from the final red shift of the bleach (seed 001).
+"""Energetic disorder from the final red shift of the bleach (Liu 2021).
 
-Seed 001 (``001_*.txt``, the equation after "the available thermal activation"):
+Liu 2021 (``001_*.txt``, the equation after "the available thermal activation"):
 ``Delta E = - sigma_inh^2 / (2 k_B T)``, so ``sigma_inh = sqrt(-2 k_B T Delta E)``.
-(This is seed 001's own relation for the bleach shift; the equilibrium mean energy of a
+(This is Liu 2021's own relation for the bleach shift; the equilibrium mean energy of a
 carrier in a Gaussian DOS, ``-sigma^2 / (k_B T)`` (Bassler 1993), is a different quantity;
-see SCIENCE.md.)
+see docs/science.md.)
 
 The 95% interval maps Delta E's interval through this monotonic function, so it is exact
 for whatever interval Delta E has; an upper end of Delta E at or above zero gives a lower
@@ -39,12 +39,12 @@ class DisorderWidth:
             "ci95": list(self.ci95_meV),
             "temperature_K": self.temperature_K,
             "delta_e_meV": self.delta_e_meV,
-            "equation": "sigma_inh = sqrt(-2 k_B T Delta E) (seed 001)",
+            "equation": "sigma_inh = sqrt(-2 k_B T Delta E) (Liu 2021)",
         }
 
 
 def sigma_inh_meV(delta_e_meV: float, temperature_K: float) -> float:
-    """``sqrt(-2 k_B T Delta E)`` in meV for a shift in meV (seed 001).
+    """``sqrt(-2 k_B T Delta E)`` in meV for a shift in meV (Liu 2021).
 
     >>> round(sigma_inh_meV(-20.0, 300.0), 3)  # 2 * 25.852 meV * 20 meV
     32.157

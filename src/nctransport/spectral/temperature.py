@@ -1,20 +1,21 @@
-"""Temperature dependence of D, tau and L: Arrhenius, bright/dark (seed 003), combined.
+"""Temperature dependence of D, tau and L: Arrhenius, bright/dark (Bornschlegl 2024), combined.
 
 Models (T in K, k_B in meV/K; all energies in meV):
 
 * ``arrhenius``: ``Q(T) = Q_inf exp(-E_a / k_B T)`` (E_a may be negative: a quantity that
-  falls with T; seed 004 uses this form for the mobility).
-* ``bright-dark`` (seed 003, Fig. 2b and "Using a Boltzmann distribution"): one dark level
+  falls with T; Li 2024 uses this form for the mobility).
+* ``bright-dark`` (Bornschlegl 2024, Fig. 2b and "Using a Boltzmann distribution"): one dark level
   and a threefold-degenerate bright level Delta E_BD above it, in thermal equilibrium::
 
       f_B(T) = 3 exp(-Delta E_BD / k_B T) / (1 + 3 exp(-Delta E_BD / k_B T))
 
-  Effective rates: only bright excitons hop (seed 003, "dark excitons effectively do not
+  Effective rates: only bright excitons hop (Bornschlegl 2024, "dark excitons effectively do not
   undergo FRET"), so ``D = D_B f_B``; the decay rate is the population-weighted mean,
-  ``1/tau = f_B / tau_B + (1 - f_B) / tau_D``; and ``L^2 = tau D`` (seed 003, L = sqrt(tau D))
+  ``1/tau = f_B / tau_B + (1 - f_B) / tau_D``; and ``L^2 = tau D``
+  (Bornschlegl 2024, L = sqrt(tau D))
   gives ``L^2 = L_B^2 f_B / (f_B + (1 - f_B) r)`` with ``L_B^2 = D_B tau_B``, ``r = tau_B/tau_D``.
 * ``combined``: bright/dark at low T times thermally activated hopping at high T
-  (seed 003, Sec. 2.3: "thermally activated hopping is more efficient at higher T"):
+  (Bornschlegl 2024, Sec. 2.3: "thermally activated hopping is more efficient at higher T"):
   ``D = D_B f_B exp(-E_a/k_B T)``, ``L^2`` likewise; for tau an activated non-radiative
   channel is added, ``1/tau = f_B/tau_B + (1-f_B)/tau_D + k_a exp(-E_a/k_B T)``.
 
@@ -45,7 +46,7 @@ MODELS: tuple[str, ...] = ("arrhenius", "bright-dark", "combined")
 
 
 def bright_fraction(temperature_K: np.ndarray | float, delta_e_bd_meV: float) -> np.ndarray:
-    """Boltzmann occupation of the threefold bright level (seed 003).
+    """Boltzmann occupation of the threefold bright level (Bornschlegl 2024).
 
     >>> round(float(bright_fraction(1e9, 15.0)), 4)  # high-T limit 3/4
     0.75
