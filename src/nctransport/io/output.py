@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from nctransport.errors import OutputError
+from nctransport.errors import InputError, OutputError
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -54,3 +54,40 @@ def prepare_output_dir(out_dir: str | Path, *, inputs: Iterable[str | Path] = ()
     except OSError as exc:
         raise OutputError(f"cannot create directory ({exc.strerror})", out) from None
     return out
+
+
+def check_input_path(path: str | Path, *, allow_dir: bool = False) -> Path:
+    """Refuse an input that is missing, unreadable, or not a regular file (a FIFO, a device or
+    a socket would block or stream forever); directories only where ``allow_dir``.
+
+    >>> check_input_path("/dev/null")
+    Traceback (most recent call last):
+    ...
+    nctransport.errors.InputError: /dev/null: not a regular file (a character device)
+    """
+    import stat
+
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError("no such file", p) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", p) from None
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        if allow_dir:
+            return p
+        raise InputError("is a directory, not a file", p)
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode)
+            else "a special file"
+        )  # fmt: skip
+        raise InputError(f"not a regular file ({kind})", p)
+    if not os.access(p, os.R_OK):
+        raise InputError("is not readable (permission denied)", p)
+    return p
