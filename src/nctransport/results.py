@@ -189,6 +189,13 @@ class ResultProtocol:
     #: Short name of the workflow ("analyze", "fit_decay", ...), used in titles.
     workflow: str = "result"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # @dataclass adds a field-by-field __repr__ unless the class defines one itself; put
+        # the protocol's short one in the subclass's own namespace before the decorator runs.
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = ResultProtocol.__repr__
+
     # -- what a subclass provides ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise TypeError(f"{type(self).__name__} must define to_dict()")
