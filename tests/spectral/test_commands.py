@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nctransport.cli import main
-from nctransport.commands.spectra import parse_spectral_window
+from nctransport.spectral.workflow import parse_spectral_window
 from nctransport.errors import InputError, UnitError
 from nctransport.io import save
 from nctransport.spectral.disorder import KB_EV_PER_K
