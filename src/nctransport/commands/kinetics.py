@@ -103,7 +103,16 @@ def kinetics(
 
         typer.echo(dumps(result.to_dict()), nl=False)
     else:
-        console.print(result.summary())
+        from rich.table import Table
+
+        table = Table(title=f"kinetics: {result.headline()}")
+        for col in ("quantity", "value", "uncertainty / note"):
+            table.add_column(col)
+        for row in result.summary_rows():
+            table.add_row(*row)
+        console.print(table)
+        for w in result.result_warnings:
+            console.print(f"[yellow]warning:[/] {w}")
         console.print(f"wrote {out_dir / 'results.json'}")
 
 

@@ -43,9 +43,7 @@ def parse_window(window: Any) -> tuple[float, float] | None:
         w = parse_fit_window(window)
         start, end = w.start, w.end
     elif isinstance(window, Sequence) and len(window) == 2:
-        start, end = (
-            None if v is None else as_quantity(v, "s", name="window") for v in window
-        )
+        start, end = (None if v is None else as_quantity(v, "s", name="window") for v in window)
         if start is not None and end is not None and not start < end:
             raise ConfigError(f"--window start must be before end; got {window!r}")
     else:
@@ -481,7 +479,8 @@ class GlobalDecayResult(_DecayPlots, ResultProtocol):
     def _write_data(self, out_dir: Path) -> list[Path]:
         from nctransport.io.netcdf import save_netcdf
 
-        return [save_netcdf(self.amplitudes, out_dir / "amplitudes.nc"), *self._write_curves(out_dir)]
+        amp = save_netcdf(self.amplitudes, out_dir / "amplitudes.nc")
+        return [amp, *self._write_curves(out_dir)]
 
     def _figures(self) -> list[tuple[str, str, Any]]:
         from nctransport.plotting import new_figure
@@ -537,8 +536,7 @@ def _as_list(data: Any) -> list[Any]:
     if isinstance(data, Sequence) and data:
         return list(data)
     raise ConfigError(
-        "data must be a path, a list of paths or an xarray.Dataset, got "
-        f"{type(data).__name__}"
+        f"data must be a path, a list of paths or an xarray.Dataset, got {type(data).__name__}"
     )
 
 

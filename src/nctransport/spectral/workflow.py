@@ -408,8 +408,7 @@ def _analyze(
     elif t_meta is not None and not np.isclose(t_meta, temperature_K):
         name = Path(str(path)).name if path else "the data"
         warnings.append(
-            f"--temperature {temperature_K:g} K overrides the temperature of {name} "
-            f"({t_meta:g} K)"
+            f"--temperature {temperature_K:g} K overrides the temperature of {name} ({t_meta:g} K)"
         )
     sigma = None
     if shift is None or not shift.converged:
