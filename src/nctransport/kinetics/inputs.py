@@ -48,7 +48,12 @@ def as_quantity(value: Any, unit: str, *, name: str) -> float:
             raise UnitError(f"{name}: {value!r} is not a finite quantity")
         return v
     if isinstance(value, str):
-        return parse_quantity(value, unit, name=name)
+        try:
+            return parse_quantity(value, unit, name=name)
+        except UnitError as exc:  # the parser's own message may not name the option
+            if exc.message.startswith(name):
+                raise
+            raise UnitError(f"{name}: {exc.message}") from None
     raise UnitError(f"{name}: expected a quantity in {unit} (e.g. '1 {unit}'), got {value!r}")
 
 
