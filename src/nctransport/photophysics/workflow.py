@@ -56,6 +56,17 @@ _SUFFIX_UNITS = (
 )
 
 
+#: the number each calculator's one-line headline shows (the first one present)
+_HEADLINES = {
+    "excitation": ("mean_excitations_per_nc", "peak_fluence_uJ_cm2"),
+    "forster": ("forster_radius_nm",),
+    "cross-section": ("cross_section_cm2",),
+    "einstein": ("mobility_cm2_Vs",),
+    "bright-dark": ("bright_fraction",),
+    "disorder": ("sigma_meV",),
+    "saha": ("free_carrier_fraction",),
+}
+
 #: keys whose suffix is not their unit
 _KEY_UNITS = {"photon_fluence_cm2": ("photon_fluence", "photons/cm^2")}
 
@@ -110,8 +121,14 @@ class CalculatorResult(ResultProtocol):
         return rows
 
     def headline(self) -> str:
-        rows = self.summary_rows()
-        return f"{rows[0][0]} = {rows[0][1]}" if rows else self.workflow
+        rows: dict[str, str] = {}
+        for q, v, _ in self.summary_rows():
+            rows.setdefault(q, v)  # mobility in cm^2/(V s) before m^2/(V s)
+        for key in _HEADLINES.get(self.calculator, ()):
+            name = _split_unit(key)[0]
+            if rows.get(name) not in (None, "None"):
+                return f"{self.calculator}: {name} = {rows[name]}"
+        return self.calculator
 
     def __getattr__(self, name: str) -> Any:
         # typed fields of the calculator's own result, e.g. r.peak_fluence_J_m2
