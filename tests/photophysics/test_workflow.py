@@ -148,21 +148,21 @@ def test_non_positive_temperatures_are_refused(capsys, argv, temperature):
 
 
 @pytest.mark.parametrize(
-    ("call", "error", "words"),
+    ("name", "args", "kwargs", "error", "words"),
     [
-        (lambda: nct.excitation_density("10nW", "2.5MHz", "500nm", "405"), UnitError, "wavelength"),
-        (lambda: nct.excitation_density("1W", "1MHz", "1um", "1um", n_max=True), ConfigError, "n-max"),
-        (lambda: nct.forster_hopping("10nm", "2.5ns"), ConfigError, "--diffusivity"),
-        (lambda: nct.forster_hopping("10nm", "2.5ns", diffusivity="1 kg"), UnitError, "diffusivity"),
-        (lambda: nct.bright_dark_occupation("15meV", "10K", degeneracy=0), ConfigError, "degeneracy"),
-        (lambda: nct.saha_fraction("30meV", "1e17cm-3", "300K", dimension=4), ConfigError, "dimension"),
-        (lambda: nct.absorption_cross_section(42), ConfigError, "fluence table"),
-        (lambda: nct.absorption_cross_section("no_such.csv"), NctransportError, "no_such.csv"),
+        ("excitation_density", ("10nW", "2.5MHz", "500nm", "405"), {}, UnitError, "wavelength"),
+        ("excitation_density", ("1W", "1MHz", "1um", "1um"), {"n_max": True}, ConfigError, "n-max"),
+        ("forster_hopping", ("10nm", "2.5ns"), {}, ConfigError, "--diffusivity"),
+        ("forster_hopping", ("10nm", "2.5ns"), {"diffusivity": "1 kg"}, UnitError, "diffusivity"),
+        ("bright_dark_occupation", ("15meV", "10K"), {"degeneracy": 0}, ConfigError, "degeneracy"),
+        ("saha_fraction", ("30meV", "1e17cm-3", "300K"), {"dimension": 4}, ConfigError, "dim"),
+        ("absorption_cross_section", (42,), {}, ConfigError, "fluence table"),
+        ("absorption_cross_section", ("no_such.csv",), {}, NctransportError, "no_such.csv"),
     ],
-)  # fmt: skip
-def test_bad_arguments_are_typed_errors(call, error, words):
+)
+def test_bad_arguments_are_typed_errors(name, args, kwargs, error, words):
     with pytest.raises(error) as exc:
-        call()
+        getattr(nct, name)(*args, **kwargs)
     assert words in str(exc.value)
 
 
