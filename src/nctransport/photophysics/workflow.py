@@ -9,7 +9,7 @@ e.g. ``r.peak_fluence_J_m2``).
 
 >>> r = excitation_density("10nW", "2.5MHz", "500nm", "405nm", cross_section="5e-14cm2")
 >>> round(r.to_dict()["peak_fluence_uJ_cm2"], 3), round(r.mean_excitations_per_nc, 4)
-(1.412, 0.1788)
+(1.412, 0.1439)
 """
 
 from __future__ import annotations
@@ -140,6 +140,36 @@ class CalculatorResult(ResultProtocol):
         raise AttributeError(f"{type(self).__name__} ({self.workflow}) has no attribute {name!r}")
 
 
+def _in_range(func):
+    """Arithmetic that overflows (a wavelength of 1e300 m, a temperature of 1e300 K) is a
+    one-line error naming the calculator, never a ZeroDivisionError or an infinite result."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> CalculatorResult:
+        try:
+            with np.errstate(all="ignore"):
+                result = func(*args, **kwargs)
+        except (ZeroDivisionError, OverflowError, FloatingPointError):
+            raise InputError(
+                f"{func.__name__}: the inputs are outside the range that can be computed "
+                "(a value overflows or underflows); check their units"
+            ) from None
+        bad = [
+            k
+            for k, v in result.values.items()
+            if isinstance(v, float | np.floating) and not math.isfinite(v)
+        ]
+        if bad:
+            raise InputError(
+                f"{func.__name__}: the inputs are outside the range that can be computed "
+                f"({', '.join(bad)} not finite); check their units"
+            )
+        return result
+
+    return wrapper
+
+
 def _opt(value: Any, unit: str, name: str) -> float | None:
     return None if value is None else as_quantity(value, unit, name=name)
 
@@ -156,6 +186,7 @@ def _number(value: Any, name: str) -> float | None:
 
 
 # ------------------------------------------------------------------------------ excitation
+@_in_range
 def excitation_density(
     power: Any,
     rep_rate: Any,
@@ -203,6 +234,7 @@ def excitation_density(
 
 
 # ------------------------------------------------------------------------------ Forster
+@_in_range
 def forster_hopping(
     spacing: Any = None,
     lifetime: Any = None,
@@ -339,6 +371,7 @@ def read_fluence_table(
     return j, data[:, 1], err
 
 
+@_in_range
 def absorption_cross_section(data: Any, *, wavelength: Any = None) -> CalculatorResult:
     """Absorption cross-section from signal vs fluence, ``S = A (1 - exp(-j sigma))``
     (Li 2023).
@@ -383,6 +416,7 @@ def absorption_cross_section(data: Any, *, wavelength: Any = None) -> Calculator
 
 
 # ------------------------------------------------------------------------------ others
+@_in_range
 def einstein_relation(
     temperature: Any, *, diffusivity: Any = None, mobility: Any = None
 ) -> CalculatorResult:
@@ -404,6 +438,7 @@ def einstein_relation(
     return CalculatorResult("einstein", r.to_dict(), r)
 
 
+@_in_range
 def bright_dark_occupation(
     splitting: Any,
     temperature: Any,
@@ -441,6 +476,7 @@ def bright_dark_occupation(
     return CalculatorResult("bright-dark", r.to_dict(), r)
 
 
+@_in_range
 def energetic_disorder(
     temperature: Any, *, sigma: Any = None, shift: Any = None
 ) -> CalculatorResult:
@@ -461,6 +497,7 @@ def energetic_disorder(
     return CalculatorResult("disorder", r.to_dict(), r)
 
 
+@_in_range
 def saha_fraction(
     binding_energy: Any,
     density: Any,
