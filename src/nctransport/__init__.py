@@ -36,6 +36,14 @@ _LAZY = {
     "fit_decay": "nctransport.kinetics.workflow:fit_decay",
     "spectra": "nctransport.spectral.workflow:spectra",
     "temperature_fit": "nctransport.spectral.workflow:temperature_fit",
+    # photophysics calculators
+    "excitation_density": "nctransport.photophysics.workflow:excitation_density",
+    "forster_hopping": "nctransport.photophysics.workflow:forster_hopping",
+    "absorption_cross_section": "nctransport.photophysics.workflow:absorption_cross_section",
+    "einstein_relation": "nctransport.photophysics.workflow:einstein_relation",
+    "bright_dark_occupation": "nctransport.photophysics.workflow:bright_dark_occupation",
+    "energetic_disorder": "nctransport.photophysics.workflow:energetic_disorder",
+    "saha_fraction": "nctransport.photophysics.workflow:saha_fraction",
     # simulate
     "simulate": "nctransport.kmc.workflow:simulate",
     "sweep": "nctransport.sweeps.workflow:sweep",

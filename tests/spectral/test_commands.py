@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nctransport.cli import main
-from nctransport.commands.spectra import parse_spectral_window
 from nctransport.errors import InputError, UnitError
 from nctransport.io import save
 from nctransport.spectral.disorder import KB_EV_PER_K
 from nctransport.spectral.temperature import log_model
+from nctransport.spectral.workflow import parse_spectral_window
 
 from .synthetic import redshift_map
 

@@ -45,6 +45,9 @@ MODELS = ("exp1", "exp2", "exp3", "stretched", "powerlaw", "exp+powerlaw")
 METHODS = ("mle", "neyman", "lsq")
 Z95 = 1.959963984540054
 NS = 1e-9
+#: bounds of what a decay fit can handle without overflow (times in ns, signal values)
+MAX_ABS_TIME_NS = 1e12
+MAX_ABS_SIGNAL = 1e100
 #: residual vectors longer than this (global fits of big maps) use a scalar optimiser
 LARGE_PROBLEM = 400_000
 
@@ -630,6 +633,11 @@ def _prepare(t_s: np.ndarray, y: np.ndarray, window_s, method: str):
         raise FitError(f"time axis ({t.size}) and decay ({y.shape}) do not match")
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if not (np.all(np.isfinite(t)) and np.max(np.abs(t), initial=0.0) < MAX_ABS_TIME_NS):
+        raise FitError(
+            f"time axis reaches {np.max(np.abs(t)) * NS:.3g} s; decays are fitted up to "
+            f"{MAX_ABS_TIME_NS * NS:g} s (check the time unit)"
+        )
     if window_s is None:
         win = np.ones(t.size, dtype=bool)
     else:
@@ -641,6 +649,11 @@ def _prepare(t_s: np.ndarray, y: np.ndarray, window_s, method: str):
     if win.sum() < 8:
         raise FitError(f"only {int(win.sum())} points in the fit window; need at least 8")
     yy = np.atleast_2d(y)[:, win]
+    if np.max(np.abs(yy)) > MAX_ABS_SIGNAL:  # squares in the residuals would overflow
+        raise FitError(
+            f"signal values up to {np.max(np.abs(yy)):.3g} are too large to fit "
+            f"(limit {MAX_ABS_SIGNAL:g}); rescale the signal"
+        )
     if method != "lsq":
         if np.any(yy < 0):
             raise FitError("negative values cannot be counts; use method 'lsq' for analog data")

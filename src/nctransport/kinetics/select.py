@@ -102,9 +102,11 @@ def select_model(
         )
     eligible = [r for r in rows if r["eligible"]]
     if not eligible:
+        # every candidate is accounted for: those that failed outright and those unresolved
+        why = reasons + [f"{r['model']}: {r['note']}" for r in rows]
         raise FitError(
             "no candidate model gave a resolved fit: "
-            + "; ".join(f"{r['model']}: {r['note']}" for r in rows)
+            + ("; ".join(why) if why else f"no candidates were given ({candidates!r})")
         )
     best_val = min(r[criterion] for r in rows)
     for r in rows:

@@ -1,7 +1,9 @@
 """Photophysics calculators: excitation density, Forster, Einstein, occupations, Saha.
 
 Every function takes SI inputs and returns a frozen dataclass whose ``to_dict`` reports
-field units (cm^2/s, nm, uJ/cm^2); formulas and their seed sources are in each module.
+field units (cm^2/s, nm, uJ/cm^2); formulas and the papers they come from are in each
+module. :mod:`nctransport.photophysics.workflow` wraps them for quantities with units
+(``nct.excitation_density("10nW", "2.5MHz", "500nm", "405nm")``, ...).
 """
 
 from nctransport.photophysics.cross_section import CrossSection, fit_cross_section, saturation

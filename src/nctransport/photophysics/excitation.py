@@ -16,7 +16,7 @@ Definitions (docs/science.md, "Excitation and population kinetics"):
   ``1 / (f (1 - e^-<N>))``, also reported).
 
 Shcherbakov-Wu 2024 check: 10 nW, 2.5 MHz, 500 nm FWHM spot, 405 nm gives E = 4 fJ, peak fluence
-1.41 uJ/cm^2 and mean fluence 0.71 uJ/cm^2 (the seed quotes ~0.76 uJ/cm^2).
+1.41 uJ/cm^2 and mean fluence 0.71 uJ/cm^2 (the paper quotes ~0.76 uJ/cm^2).
 """
 
 from __future__ import annotations

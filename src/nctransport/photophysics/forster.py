@@ -10,8 +10,8 @@ nearest-neighbour hops only, each of the 4 neighbours gets ``k_n = k(a)`` and
 Including the 4 diagonal next-nearest neighbours at ``a sqrt 2`` (Bornschlegl 2024's model) adds
 ``2 k(a sqrt 2) a^2 = k_n a^2 / 4``.
 
-Shcherbakov-Wu 2024 check (r = 10 nm, tau = 2.5 ns): D = 0.01 cm^2/s -> R0 = 17.1 nm (seed:
-17.4 +- 0.8 nm); D = 0.15 cm^2/s -> R0 = 26.9 nm (seed: 25.6 +- 1.2 nm).
+Shcherbakov-Wu 2024 check (r = 10 nm, tau = 2.5 ns): D = 0.01 cm^2/s -> R0 = 17.1 nm (paper:
+17.4 +- 0.8 nm); D = 0.15 cm^2/s -> R0 = 26.9 nm (paper: 25.6 +- 1.2 nm).
 """
 
 from __future__ import annotations

@@ -36,8 +36,12 @@ def poisson_occupation(mean: float, n_max: int = 4) -> tuple[float, ...]:
     m = float(mean)
     if not math.isfinite(m) or m < 0:
         raise InputError(f"mean occupation must be >= 0, got {mean!r}")
-    if n_max < 0:
-        raise InputError("n_max must be >= 0")
+    if not isinstance(n_max, int | np.integer) or n_max < 0:
+        raise InputError(f"n_max (--n-max) must be a whole number >= 0, got {n_max!r}")
+    from nctransport.limits import check_memory
+
+    # a float64 per occupation, and scipy's temporaries of the same size
+    check_memory(4 * 8 * (n_max + 1), "the Poisson occupation table", option="--n-max")
     return tuple(float(p) for p in poisson.pmf(np.arange(n_max + 1), m))
 
 

@@ -57,6 +57,9 @@ class TemperatureSeries:
     values: np.ndarray
     errors: np.ndarray | None
     sources: tuple[dict, ...]
+    #: What the user should know: temperatures given on the command line that replace
+    #: the files' own (each file named).
+    notes: tuple[str, ...] = ()
 
 
 def _find(obj: Any, key: str) -> Any:
@@ -171,6 +174,8 @@ def _read_csv_table(path: Path, quantity: str) -> list[tuple[float, float, float
         except ValueError:
             raise InputError(f"line {i}: non-numeric cell", path) from None
         err = None if e_factor is None else vals[2] * e_factor
+        if not (np.isfinite(vals[0]) and vals[0] > 0):
+            raise InputError(f"line {i}: temperature {row[0].strip()!r} K is not > 0 K", path)
         out.append((vals[0], vals[1] * q_factor, err))
     return out
 
@@ -202,7 +207,7 @@ def read_temperature_series(
             f"--temperatures has {len(temperatures)} values for {len(json_paths)} results files"
         )
     t_iter = iter(temperatures or [])
-    ts, vs, es, sources = [], [], [], []
+    ts, vs, es, sources, notes = [], [], [], [], []
     for p in map(Path, paths):
         if not p.exists():
             raise InputError("no such file", p)
@@ -215,7 +220,18 @@ def read_temperature_series(
                 ) from None
             if not isinstance(doc, dict):
                 raise InputError("results file must hold a JSON object", p)
-            t = next(t_iter) if temperatures is not None else _temperature_from_json(doc, p)
+            t_file = _temperature_from_json(doc, p)
+            if t_file is not None and not (np.isfinite(t_file) and t_file > 0):
+                if temperatures is None:
+                    raise InputError(
+                        f"temperature {t_file:g} K in this results file is not > 0 K; "
+                        "give --temperatures",
+                        p,
+                    )
+                t_file = None
+            t = next(t_iter) if temperatures is not None else t_file
+            if temperatures is not None and t_file is not None and not np.isclose(t, t_file):
+                notes.append(f"--temperatures {t:g} K replaces {t_file:g} K stored in {p}")
             if t is None:
                 raise InputError(
                     "no temperature in this results file; give --temperatures 10K,50K,...", p
@@ -238,4 +254,5 @@ def read_temperature_series(
         # Weighted fits only when every point has an error (mixing would drop points).
         errors=err if np.all(np.isfinite(err)) else None,
         sources=tuple(sources),
+        notes=tuple(notes),
     )
