@@ -128,6 +128,12 @@ def sweep(
     else:
         console.print(result.summary())
     if result.failed:
+        first = next(iter(result.failures.items()))
+        typer.echo(
+            f"error: {result.failed} of {result.total} points failed (first: {first[0]}: "
+            f"{first[1]}); fix and rerun the same command to redo them",
+            err=True,
+        )
         raise typer.Exit(1)
 
 

@@ -125,7 +125,9 @@ class SweepSpec:
                 pt.resolve_config(self.preset, self.config, overrides)
             except ConfigError as exc:
                 if not pt.is_unknown_key_error(exc):
-                    raise
+                    if key is None:
+                        raise  # the fixed values are wrong for every point
+                    return  # a bad grid value fails its own point
                 name = key or exc.message.partition(":")[0]
                 known = ", ".join(pt.known_keys(self.preset, self.config)) or "(none)"
                 raise ConfigError(
