@@ -238,3 +238,28 @@ def test_more_workers_than_points_warns(reference, tmp_path):
     assert result.ran == 1
     assert any("--workers 4 exceeds the 1 point(s)" in w for w in result.warnings)
     assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_warmup_removes_the_cold_start_drift():
+    # Shcherbakov-Wu 2024 start every NC slow; without a warm-up the first pulses of a chain
+    # read a lower D than the steady state (issue: 30 pulses 0.075, 150 pulses 0.089).
+    from nctransport.kmc import load_preset
+    from nctransport.sweeps import dsim
+    from nctransport.sweeps import point as pt
+
+    def cfg(n):
+        keys = {"size": "160", "pulses": str(n), "duration": "1.1ns", "pulse_period": "1us"}
+        return load_preset("memory", keys)
+
+    warm = pt.default_warmup(cfg(4))
+    assert warm == math.ceil(5 * 8.1)
+
+    def d_1ns(n, warmup):
+        sim = pt.simulate(cfg(n), 5, warmup)
+        assert sim.pulses == n  # the warm-up pulses are not counted
+        return dsim.d_at(*dsim.exact_msd(sim.dataset))
+
+    short, long, cold = d_1ns(4, warm), d_1ns(16, warm), d_1ns(4, 0)
+    assert short == pytest.approx(long, rel=0.1)
+    assert cold < 0.8 * long

@@ -122,7 +122,8 @@ def sweep(
             on_progress=on_progress,
             on_warning=lambda msg: progress.console.print(f"[yellow]warning:[/] {msg}"),
         )
-    result.write(out, report=False)
+    # The workflow itself wrote the sweep directory (it must, to be resumable); its
+    # results.json is left to sweep-report.
     if json:
         typer.echo(dumps(result.to_dict()), nl=False)
     else:

@@ -343,10 +343,10 @@ def run_sweep(
         if scheduler is not None:
             _run_dask(root, todo, spec, scheduler, _finish)
         else:
-            if explicit and workers > 1 and workers > len(todo):
+            if explicit and workers > 1 and 0 < len(todo) < workers:
                 warn(
                     f"--workers {workers} exceeds the {len(todo)} point(s) to run; "
-                    f"using {max(len(todo), 1)} worker(s)"
+                    f"using {len(todo)} worker(s)"
                 )
             n = min(workers, len(todo))
             if n <= 1:

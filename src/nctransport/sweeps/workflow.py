@@ -120,6 +120,7 @@ class SweepReportResult(ResultProtocol):
 
     source: Path
     x_name: str
+    x_unit: str  # SI unit of x as a column suffix ("s", "1_per_s", "" ...)
     x_how: str
     y_name: str
     y_how: str
@@ -139,7 +140,7 @@ class SweepReportResult(ResultProtocol):
         """Fitted relaxation time with its 95 % CI (Student t), in the x axis' unit."""
         if self.fit is None:
             return None
-        unit = "s" if self.x_name.endswith("_s") else ""
+        unit = "s" if self.x_unit == "s" else ""
         dof = max(self.fit.n_points - 3, 1)
         err = (self.fit.tau_ci95[1] - self.fit.tau) / _t975(dof)
         est = Estimate(self.fit.tau, err, tuple(self.fit.tau_ci95), unit, "t")
@@ -148,7 +149,7 @@ class SweepReportResult(ResultProtocol):
     def to_dict(self) -> dict[str, Any]:
         fit = None
         if self.fit is not None:
-            fit = self.fit.to_dict("s" if self.x_name.endswith("_s") else "x")
+            fit = self.fit.to_dict("s" if self.x_unit == "s" else "x")
             fit["tau"] = self.tau.to_dict()
         return to_jsonable(
             {
@@ -193,7 +194,7 @@ class SweepReportResult(ResultProtocol):
             import matplotlib.pyplot as plt
 
             _, ax = plt.subplots()
-        scale, xlabel = _x_display(self.x_name)
+        scale, xlabel = _x_display(self.x_name, self.x_unit)
         yerr = None if self.y_err is None else 1.959964 * self.y_err
         ax.errorbar(self.x * scale, self.y, yerr=yerr, fmt="o", capsize=3, label="sweep points")
         if self.fit is not None:
@@ -457,7 +458,7 @@ def sweep_report(
     def col(name: str) -> np.ndarray:
         return np.array([_float(r.get(name)) for r in rows])
 
-    xs, x_name, x_how = _x_axis(definition, columns, col, x)
+    xs, x_name, x_unit, x_how = _x_axis(definition, columns, col, x)
     if y == "auto":
         y = "d_1ns" if x_name == f"{TBE}_s" else "diffusivity"
     warnings: list[str] = []
@@ -477,6 +478,11 @@ def sweep_report(
         fit = fit_exponential(xs, ys, yerr)
         if not fit.converged:
             warnings.append("exponential fit did not converge")
+        elif not 1e-3 * np.ptp(xs[np.isfinite(xs)]) < fit.tau < 1e2 * np.ptp(xs[np.isfinite(xs)]):
+            warnings.append(
+                "the fitted tau lies far outside the range of x: the points show no "
+                "exponential relaxation, and its CI means nothing"
+            )
     except FitError as exc:
         fit = None
         warnings.append(f"no exponential fit: {exc.message}")
@@ -488,6 +494,7 @@ def sweep_report(
     return SweepReportResult(
         source=Path(source),
         x_name=x_name,
+        x_unit=x_unit,
         x_how=x_how,
         y_name=y_name,
         y_how=y_how,
@@ -504,14 +511,14 @@ def sweep_report(
 
 def _x_axis(
     definition: dict[str, Any], columns: list[str], col: Callable[[str], np.ndarray], x: str | None
-) -> tuple[np.ndarray, str, str]:
-    """The trend's x values, their column name (SI unit suffix) and how they were made."""
+) -> tuple[np.ndarray, str, str, str]:
+    """The trend's x values, their column name, its SI unit suffix and how they were made."""
     tbe_col = f"{TBE}_s"
     if x in (TBE, tbe_col) or x is None:
         tbe = col(tbe_col) if tbe_col in columns else np.full(1, np.nan)
         usable = np.isfinite(tbe).all() and np.unique(tbe).size > 1
         if usable:
-            return tbe, tbe_col, TBE_HOW
+            return tbe, tbe_col, "s", TBE_HOW
         if x is not None:
             raise ConfigError(
                 "the points are not pulse trains that differ in their time between "
@@ -527,11 +534,13 @@ def _x_axis(
             f"{name!r} is not a numeric sweep parameter (grid keys: {', '.join(keys)}; or {TBE})",
             "--x",
         )
-    return col(numeric[0]), numeric[0], f"grid parameter {name}"
+    chosen = numeric[0]
+    unit = chosen[len(name) + 1 :] if chosen.startswith(f"{name}_") and name in keys else ""
+    return col(chosen), chosen, unit, f"grid parameter {name}"
 
 
-def _x_display(name: str) -> tuple[float, str]:
-    if name.endswith("_s"):
+def _x_display(name: str, unit: str) -> tuple[float, str]:
+    if unit == "s":
         return 1e6, f"{name.removesuffix('_s').replace('_', ' ')} (us)"
     return 1.0, name.replace("_", " ")
 
