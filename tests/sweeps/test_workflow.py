@@ -263,3 +263,18 @@ def test_warmup_removes_the_cold_start_drift():
     short, long, cold = d_1ns(4, warm), d_1ns(16, warm), d_1ns(4, 0)
     assert short == pytest.approx(long, rel=0.1)
     assert cold < 0.8 * long
+
+
+def test_grid_values_from_python_keep_their_units():
+    from nctransport.sweeps.grid import si_value
+    from nctransport.sweeps.workflow import _grid
+    from nctransport.units import ureg
+
+    axes = _grid({"hop_rate": [ureg.Quantity(1e10, "1/s"), "2e10/s"], "pulses": 3})
+    (rate, pulses) = axes
+    assert [si_value(v) for v in rate.values] == [(1e10, "1_per_s"), (2e10, "1_per_s")]
+    assert pulses.values == ("3",)
+    with pytest.raises(ConfigError, match="seed"):
+        import nctransport as nct
+
+        nct.sweep("random-walk", {"hop_rate": ["1e10/s"]}, out_dir="unused", seed=-1)

@@ -349,7 +349,7 @@ def _text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if hasattr(v, "magnitude") and hasattr(v, "units"):  # pint Quantity
-        return f"{v.magnitude!r} {v.units:~}".replace(" ", "")
+        return f"{v.magnitude!r} {v.units:~C}"  # "1e10 1/s": the space keeps 1/s apart
     if isinstance(v, int | float | np.integer | np.floating):
         return repr(float(v)) if isinstance(v, float | np.floating) else str(int(v))
     return str(v)
