@@ -278,3 +278,12 @@ def test_grid_values_from_python_keep_their_units():
         import nctransport as nct
 
         nct.sweep("random-walk", {"hop_rate": ["1e10/s"]}, out_dir="unused", seed=-1)
+
+
+def test_output_target_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("keep me")
+    rc = main(_cli(target))
+    line = _one_error_line(capsys.readouterr().err)
+    assert rc == 2 and str(target) in line and "not a directory" in line
+    assert target.read_text() == "keep me"

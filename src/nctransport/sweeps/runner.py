@@ -300,8 +300,11 @@ def run_sweep(
     workers = int(workers) if explicit else (os.cpu_count() or 1)
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
+    from nctransport.io.output import prepare_output_dir
+
     spec.validate()  # before the directory is touched or any point runs
-    store = SweepStore(out_dir)
+    inputs = [spec.config] if spec.config is not None else []
+    store = SweepStore(prepare_output_dir(out_dir, inputs=inputs))
     warnings: list[str] = []
 
     def warn(msg: str) -> None:
