@@ -287,3 +287,17 @@ def test_output_target_that_is_a_file_is_refused(tmp_path, capsys):
     line = _one_error_line(capsys.readouterr().err)
     assert rc == 2 and str(target) in line and "not a directory" in line
     assert target.read_text() == "keep me"
+
+
+def test_every_chain_warms_up_on_its_own():
+    from nctransport.kmc import load_preset
+    from nctransport.sweeps import point as pt
+
+    keys = {"size": "80", "pulses": "4", "chains": "2", "duration": "0.2ns", "alpha_pulse": "0.2"}
+    cfg = load_preset("memory", keys)
+    one = pt.simulate(cfg, 7, 3)
+    assert one.pulses == 4  # 2 chains x 2 measured pulses, warm-up pulses not counted
+    again = pt.simulate(cfg, 7, 3)
+    assert np.array_equal(one.dataset["signal"].values, again.dataset["signal"].values)
+    cold = pt.simulate(cfg, 7, 0)
+    assert not np.array_equal(one.dataset["msd_all"].values, cold.dataset["msd_all"].values)
