@@ -4,6 +4,13 @@ Everything a point needs from :mod:`nctransport.kmc` and :mod:`nctransport.micro
 through the functions below, so that switching to the workflow functions
 (``nctransport.kmc.workflow.simulate`` / ``nctransport.microscopy.workflow.analyze``) touches
 only this module. Nothing here imports the CLI.
+
+At that switch: :func:`simulate` becomes ``kmc.workflow.simulate(cfg, seed=..., workers=1,
+warmup_pulses=...)`` (its private-function warm-up below, which uses ``kmc.run._prepare`` /
+``run_pulses`` / ``_result``, goes away), :func:`analyze` becomes
+``microscopy.workflow.analyze(dataset, **settings)`` and :func:`analysis_metrics` /
+:func:`analysis_msd` read that result's fields. The rest of ``nctransport.sweeps`` only sees
+the dataset (``signal``, ``msd_all``) and the dictionaries returned here.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ Y_CHOICES = ("auto", "diffusivity", *D_1NS_COLUMNS)
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SweepResult(ResultProtocol):
     """Outcome of :func:`sweep`: the table of finished points and what happened.
 
@@ -113,12 +113,13 @@ class SweepResult(ResultProtocol):
         return [SweepStore(out_dir).write_csv(self.rows, list(self.columns))]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SweepReportResult(ResultProtocol):
     """A number of the sweep's points against a parameter, with a single-exponential fit
     ``y = offset + amplitude exp(-x / tau)`` (Shcherbakov-Wu 2024, Fig. 4A/4E)."""
 
     source: Path
+    source_sha256: str | None
     x_name: str
     x_unit: str  # SI unit of x as a column suffix ("s", "1_per_s", "" ...)
     x_how: str
@@ -159,7 +160,9 @@ class SweepReportResult(ResultProtocol):
                 "exponential_fit": fit,
                 "points": list(self.points),
                 "warnings": list(self.warnings),
-                **provenance(self.source, None, {**self.settings, "sweep": self.definition}),
+                **provenance(
+                    self.source, self.source_sha256, {**self.settings, "sweep": self.definition}
+                ),
             }
         )
 
@@ -284,9 +287,10 @@ def sweep(
     Examples
     --------
     >>> import nctransport as nct
-    >>> r = nct.sweep("random-walk", {"hop_rate": ["5e9/s", "1e10/s"]}, out_dir=tmp / "sw",
-    ...               particles=500, duration="0.4ns")  # doctest: +SKIP
-    >>> r.column("diffusivity_cm2_s")  # doctest: +SKIP
+    >>> r = nct.sweep("random-walk", {"hop_rate": ["5e9/s", "1e10/s"]}, out_dir="sw",
+    ...               particles=2000, duration="1ns")  # doctest: +SKIP
+    >>> r.column("d_1ns_cm2_s")  # D = hop_rate a^2 = 0.005, 0.01  # doctest: +SKIP
+    array([0.00526794, 0.01017245])
     """
     preset, config = _source(base_config_or_preset)
     spec = SweepSpec(
@@ -434,7 +438,8 @@ def sweep_report(
     Examples
     --------
     >>> rep = nct.sweep_report("sweep-memory")  # doctest: +SKIP
-    >>> rep.tau  # doctest: +SKIP
+    >>> print(rep.tau)  # doctest: +SKIP
+    4.318 ± 0.3 us (95% CI [3.353, 5.283])
     """
     from nctransport.sweeps.trends import fit_exponential
 
@@ -442,15 +447,17 @@ def sweep_report(
         raise ConfigError(f"y must be one of {', '.join(Y_CHOICES)}, got {y!r}", "--y")
     if isinstance(sweep_dir_or_result, SweepResult):
         res = sweep_dir_or_result
-        source, definition = res.csv, res.definition
+        source, definition, sha = res.csv, res.definition, None
         columns, rows = list(res.columns), [dict(r) for r in res.rows]
     else:
+        from nctransport.io import sha256_of
         from nctransport.sweeps.trends import read_sweep_csv
 
         store = SweepStore(sweep_dir_or_result)
         definition = store.definition()
         source = store.csv
         columns, raw = read_sweep_csv(store.csv)
+        sha = sha256_of(store.csv)
         rows = [{k: _cell(k, v) for k, v in r.items()} for r in raw]
     if not rows:
         raise InputError("the sweep has no finished points yet", source)
@@ -493,6 +500,7 @@ def sweep_report(
         points.append(p)
     return SweepReportResult(
         source=Path(source),
+        source_sha256=sha,
         x_name=x_name,
         x_unit=x_unit,
         x_how=x_how,
