@@ -219,6 +219,7 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
     except (ArithmeticError, ValueError, LookupError, TypeError) as exc:  # a bug: say so
         record.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}")
     record["wall_s"] = round(time.perf_counter() - start, 3)
+    record["worker_pid"] = os.getpid()  # which process ran it (pool workers are reused)
     write_text(tmp / POINT_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
     final = store.point_dir(point.point_id)
     if final.exists():  # an earlier failed (or corrupt) attempt
