@@ -301,3 +301,17 @@ def test_every_chain_warms_up_on_its_own():
     assert np.array_equal(one.dataset["signal"].values, again.dataset["signal"].values)
     cold = pt.simulate(cfg, 7, 0)
     assert not np.array_equal(one.dataset["msd_all"].values, cold.dataset["msd_all"].values)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"a,b\n1,2\n"])
+def test_corrupt_sweep_csv_is_one_line_error_and_rebuilt_on_resume(
+    reference, tmp_path, capsys, content
+):
+    out = tmp_path / "badcsv"
+    shutil.copytree(reference, out)
+    (out / "sweep.csv").write_bytes(content)
+    rc = main(["sweep-report", str(out), "--out", str(tmp_path / "rep")])
+    line = _one_error_line(capsys.readouterr().err)
+    assert rc == 2 and "sweep.csv" in line and "corrupt" in line
+    assert run_sweep(spec(), out, workers=1).ran == 0
+    assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
