@@ -315,3 +315,18 @@ def test_corrupt_sweep_csv_is_one_line_error_and_rebuilt_on_resume(
     assert rc == 2 and "sweep.csv" in line and "corrupt" in line
     assert run_sweep(spec(), out, workers=1).ran == 0
     assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
+
+
+def test_config_file_sweep_checks_keys_from_its_own_table(tmp_path):
+    import tomli_w
+
+    import nctransport as nct
+    from nctransport.kmc.presets import preset_data
+
+    cfg = tmp_path / "walk.toml"
+    cfg.write_text(tomli_w.dumps(preset_data("random-walk")))
+    with pytest.raises(ConfigError, match="known keys: .*hop_rate"):
+        nct.sweep(cfg, {"bogus": [1, 2]}, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ConfigError, match="neither a preset"):
+        nct.sweep("no-such-preset", {"hop_rate": [1]}, out_dir=tmp_path / "out")
