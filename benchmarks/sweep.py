@@ -1,13 +1,17 @@
-"""Sweep throughput: points per hour on 1 vs 2 local workers, and Dask vs local overhead.
+"""Sweep throughput: points per hour on 1 vs 2 local workers, Dask vs local overhead, and
+what importing once per worker saves over a fresh process per point.
 
-Each point is a full `simulate` (tiny random walk) + `analyze`, as in a real sweep. Prints
-wall times and ratios measured in this run; run with `.venv/bin/python benchmarks/sweep.py`.
+Each point is a full simulation (random walk) + analysis, run in-process through the library
+as in a real sweep. Prints wall times and ratios measured in this run; run with
+`.venv/bin/python benchmarks/sweep.py` (`--points N`, `--quick` for the import row only).
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,10 +23,10 @@ from nctransport.sweeps import SweepSpec, parse_grid, run_sweep
 SETS = (("particles", "200000"), ("duration", "2ns"), ("frame_interval", "100ps"))
 
 
-def timed_sweep(n_points: int, root: Path, name: str, **engine) -> float:
+def timed_sweep(n_points: int, root: Path, name: str, sets=SETS, **engine) -> float:
     values = ",".join(f"{1e9 * (i + 1):.3g}/s" for i in range(n_points))
     spec = SweepSpec(
-        grid=(parse_grid(f"hop_rate={values}"),), seed=1, preset="random-walk", sets=SETS
+        grid=(parse_grid(f"hop_rate={values}"),), seed=1, preset="random-walk", sets=sets
     )
     out = root / name
     start = time.perf_counter()
@@ -33,14 +37,38 @@ def timed_sweep(n_points: int, root: Path, name: str, **engine) -> float:
     return wall
 
 
+def fresh_process_per_point(n_points: int, root: Path, sets) -> float:
+    """Baseline: every point in its own new Python process (imports paid per point), as a
+    sweep that shells out to the command line per point would run."""
+    start = time.perf_counter()
+    for i in range(n_points):
+        code = (
+            "import nctransport as nct; "
+            f"nct.sweep('random-walk', {{'hop_rate': ['{1e9 * (i + 1):.3g}/s']}}, "
+            f"out_dir={str(root / f'fresh{i}')!r}, seed=1, sets={dict(sets)!r})"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--points", type=int, default=12)
+    ap.add_argument("--quick", action="store_true", help="only the import-once row, small points")
     args = ap.parse_args()
     n, small = args.points, 2
     root = Path(tempfile.mkdtemp(prefix="nct-sweep-bench-"))
     try:
         timed_sweep(1, root, "warmup", workers=1)  # Numba cache, imports in this process
+        quick_sets = (("particles", "5000"), ("duration", "1ns"), ("frame_interval", "100ps"))
+        t_once = timed_sweep(n, root, "once", workers=1, sets=quick_sets)
+        t_fresh = fresh_process_per_point(n, root, quick_sets)
+        print(
+            f"{n} small points: one process {t_once:6.2f} s, a fresh process per point "
+            f"{t_fresh:6.2f} s: importing once is {t_fresh / t_once:.1f}x faster"
+        )
+        if args.quick:
+            return
         rows = []
         for label, engine in (("1 worker ", {"workers": 1}), ("2 workers", {"workers": 2})):
             t_small = timed_sweep(small * engine["workers"], root, f"s{label}", **engine)

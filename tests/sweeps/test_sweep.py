@@ -106,6 +106,9 @@ def test_two_local_workers_bit_identical(reference, tmp_path):
     out = tmp_path / "pool"
     result = run_sweep(spec(), out, workers=2)
     assert result.failed == 0
+    # a persistent pool: two worker processes (importing once each) ran the three points
+    pids = {r["worker_pid"] for r in result.records}
+    assert len(pids) <= 2 and os.getpid() not in pids
     assert (out / "sweep.csv").read_bytes() == (reference / "sweep.csv").read_bytes()
 
 

@@ -1,13 +1,13 @@
-"""Running sweep points: simulate, then analyse, each through the public CLI commands.
+"""Running sweep points in-process: simulate, then analyse, through the library.
 
-Each point runs the same ``nctransport simulate`` and ``nctransport analyze`` a user would,
-in-process, into a temporary directory that is renamed into place only when complete.
+Each point calls the simulation and analysis functions (via :mod:`nctransport.sweeps.point`)
+with settings objects, into a temporary directory that is renamed into place only when
+complete. A point that fails records the typed error's message. Nothing here imports the CLI.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import shutil
@@ -20,9 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from nctransport.errors import ConfigError
+from nctransport.errors import ConfigError, NctransportError
 from nctransport.io.atomic import write_text
 from nctransport.sweeps.grid import GridAxis, SweepPoint, si_value, sweep_points
 from nctransport.sweeps.store import POINT_FILE, SweepStore
@@ -30,7 +28,7 @@ from nctransport.sweeps.store import POINT_FILE, SweepStore
 #: Shortest interval between two rewrites of sweep.csv while a sweep runs (s).
 CSV_INTERVAL_S = 2.0
 
-#: Numbers taken from each point's ``analysis/results.json`` into ``sweep.csv``.
+#: Numbers of each point in ``sweep.csv`` (per-axis D in cm^2/s).
 METRIC_COLUMNS = (
     "diffusivity_cm2_s",
     "diffusivity_ci95_lo_cm2_s",
@@ -41,20 +39,37 @@ METRIC_COLUMNS = (
     "d_avg_cm2_s",
     "lifetime_1e_ns",
     "t_max_ns",
+    "d_1ns_map_cm2_s",
+    "d_1ns_analysis_cm2_s",
+    "time_between_excitations_s",
+    "warmup_pulses",
 )
+
+#: What each D(1 ns) column is (Shcherbakov-Wu 2024's D_sim = [sigma^2(t) - sigma^2(0)] / 2t).
+D_1NS_COLUMNS = {
+    "d_1ns": ("d_1ns_cm2_s", "exact second moment of all excitons' positions (D_sim)"),
+    "d_1ns_map": ("d_1ns_map_cm2_s", "second moments of the simulated map"),
+    "d_1ns_analysis": ("d_1ns_analysis_cm2_s", "MSD of the analysis' profile widths"),
+}
 
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """What to sweep: a preset or config, fixed ``--set`` values, the grid and the seed."""
+    """What to sweep: a preset or config, fixed values, the grid, the seed and the analysis.
+
+    ``analysis`` holds the analysis settings as ``(name, value)`` pairs (``None``: simulate
+    only); ``warmup`` is ``"auto"`` (memory-model chains: ceil(5 tau_relax / period) pulses)
+    or a number of pulses discarded at the start of every chain.
+    """
 
     grid: tuple[GridAxis, ...]
     seed: int
     preset: str | None = None
     config: str | None = None
     sets: tuple[tuple[str, str], ...] = ()
-    analyze_args: tuple[str, ...] = ()
+    analysis: tuple[tuple[str, Any], ...] | None = ()
     point_reports: bool = False
+    warmup: str | int = "auto"
 
     def __post_init__(self) -> None:
         if (self.preset is None) == (self.config is None):
@@ -65,6 +80,12 @@ class SweepSpec:
         clash = fixed & {a.key for a in self.grid}
         if clash:
             raise ConfigError(f"{sorted(clash)} given both as --set and as --grid")
+        if self.warmup != "auto" and (
+            isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0
+        ):
+            raise ConfigError(
+                f"warmup must be 'auto' or a number of pulses >= 0, got {self.warmup!r}"
+            )
 
     def definition(self) -> dict[str, Any]:
         """JSON-able identity of the sweep (what a resume must match)."""
@@ -80,17 +101,50 @@ class SweepSpec:
             "sets": [list(s) for s in self.sets],
             "grid": [{"key": a.key, "values": list(a.values)} for a in self.grid],
             "seed": self.seed,
-            "analyze_args": list(self.analyze_args),
+            "analysis": None if self.analysis is None else dict(self.analysis),
             "point_reports": self.point_reports,
+            "warmup": self.warmup,
         }
 
     def points(self) -> list[SweepPoint]:
         return sweep_points(list(self.grid), self.seed)
 
+    def validate(self) -> None:
+        """Refuse, before any point runs, a config that cannot load, unknown ``--set`` or
+        ``--grid`` keys (with the list of known keys) and bad analysis settings.
+
+        Only key names are checked here: a grid *value* the config rejects fails its own
+        point, with the config's message.
+        """
+        from nctransport.sweeps import point as pt
+
+        base = dict(self.sets)
+
+        def check(overrides: dict[str, str], option: str, key: str | None) -> None:
+            try:
+                pt.resolve_config(self.preset, self.config, overrides)
+            except ConfigError as exc:
+                if not pt.is_unknown_key_error(exc):
+                    if key is None:
+                        raise  # the fixed values are wrong for every point
+                    return  # a bad grid value fails its own point
+                name = key or exc.message.partition(":")[0]
+                known = ", ".join(pt.known_keys(self.preset, self.config)) or "(none)"
+                raise ConfigError(
+                    f"{option} {name}: unknown key; known keys: {known} "
+                    "(or a dotted path such as lattice.spacing)"
+                ) from None
+
+        check(base, "--set", None)
+        for axis in self.grid:
+            check({**base, axis.key: axis.values[0]}, "--grid", axis.key)
+        if self.analysis is not None:
+            pt.analysis_settings(dict(self.analysis))
+
 
 @dataclass(frozen=True)
-class SweepResult:
-    """Outcome of :func:`run_sweep`."""
+class RunSummary:
+    """Counts and records of one :func:`run_sweep` call."""
 
     total: int
     skipped: int
@@ -99,32 +153,35 @@ class SweepResult:
     partial_removed: int
     csv: Path
     failures: dict[str, str] = field(default_factory=dict)
+    records: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
-def _metrics(results: dict[str, Any]) -> dict[str, float | None]:
-    d = results.get("diffusivity") or {}
-    ci = d.get("ci95_cm2_s") or [None, None]
-    origin = results.get("diffusivity_origin_fit") or {}
-    msd = results.get("msd") or {}
-    d1 = None
-    t_ns = np.asarray(msd.get("t_ns") or [], dtype=float)
-    m_nm2 = np.asarray(msd.get("msd_nm2") or [], dtype=float)
-    ok = np.isfinite(t_ns) & np.isfinite(m_nm2)
-    if ok.sum() >= 2 and t_ns[ok].min() <= 1.0 <= t_ns[ok].max():
-        # Shcherbakov-Wu 2024: D_sim = [sigma^2(t) - sigma^2(0)] / 2t at t = 1 ns (per-axis).
-        msd_1ns_cm2 = float(np.interp(1.0, t_ns[ok], m_nm2[ok])) * 1e-14
-        d1 = msd_1ns_cm2 / (2 * 1e-9)
-    return {
-        "diffusivity_cm2_s": d.get("value_cm2_s"),
-        "diffusivity_ci95_lo_cm2_s": ci[0],
-        "diffusivity_ci95_hi_cm2_s": ci[1],
-        "diffusivity_origin_cm2_s": origin.get("value_cm2_s"),
-        "d_1ns_cm2_s": d1,
-        "sigma0_nm": results.get("sigma0_nm"),
-        "d_avg_cm2_s": results.get("d_avg_cm2_s"),
-        "lifetime_1e_ns": results.get("lifetime_1e_ns"),
-        "t_max_ns": results.get("t_max_ns"),
-    }
+def _point_warmup(spec: SweepSpec, cfg: Any) -> int:
+    from nctransport.sweeps import point as pt
+
+    return pt.default_warmup(cfg) if spec.warmup == "auto" else int(spec.warmup)
+
+
+def point_metrics(spec: SweepSpec, cfg: Any, sim: Any, analysis: Any | None) -> dict[str, Any]:
+    """The point's row of ``sweep.csv``, from the result objects of this run."""
+    from nctransport.sweeps import dsim
+    from nctransport.sweeps import point as pt
+
+    cm2 = 1e4
+    m: dict[str, Any] = dict.fromkeys(METRIC_COLUMNS)
+    exact = dsim.exact_msd(sim.dataset)
+    if exact is not None:
+        d = dsim.d_at(*exact)
+        m["d_1ns_cm2_s"] = None if d is None else d * cm2
+    d = dsim.d_at(*dsim.map_moment_msd(sim.dataset))
+    m["d_1ns_map_cm2_s"] = None if d is None else d * cm2
+    m["time_between_excitations_s"] = pt.excitation_timing(cfg)["time_between_excitations_s"]
+    if analysis is not None:
+        m.update(pt.analysis_metrics(analysis))
+        d = dsim.d_at(*pt.analysis_msd(analysis))
+        m["d_1ns_analysis_cm2_s"] = None if d is None else d * cm2
+    return m
 
 
 def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
@@ -133,19 +190,10 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
     Safe to run in any process: it touches only its own temporary directory until the
     final rename, so a kill leaves only a ``.tmp-*`` directory that the next run removes.
     """
-    from nctransport.cli import main
+    from nctransport.sweeps import point as pt
 
     store = SweepStore(root)
     tmp = store.points_dir / f".tmp-{point.point_id}-{uuid.uuid4().hex[:8]}"
-    sim_args = ["simulate"]
-    sim_args += ["--preset", spec.preset] if spec.preset else [spec.config]
-    for k, v in (*spec.sets, *point.params):
-        sim_args += ["--set", f"{k}={v}"]
-    sim_args += ["--seed", str(point.seed), "--workers", "1", "--out", str(tmp)]
-    # Figures and report.html per point cost more than a small simulation; off by default.
-    report_flag = [] if spec.point_reports else ["--no-report"]
-    sim_args += report_flag
-    log = io.StringIO()
     record: dict[str, Any] = {
         "index": point.index,
         "point_id": point.point_id,
@@ -153,35 +201,31 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
         "seed": point.seed,
     }
     start = time.perf_counter()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        rc = main(sim_args)
-        if rc == 0:
-            ana_args = ["analyze", str(tmp / "simulation.nc"), "--out", str(tmp / "analysis")]
-            ana_args += list(spec.analyze_args) + report_flag
-            rc_a = main(ana_args)
-        else:
-            rc_a = None
     tmp.mkdir(parents=True, exist_ok=True)
-    write_text(tmp / "log.txt", log.getvalue())
-    if rc != 0:
-        record.update(status="failed", error=f"simulate exited {rc}: {_last_line(log)}")
-    elif rc_a != 0:
-        record.update(status="failed", error=f"analyze exited {rc_a}: {_last_line(log)}")
-    else:
-        results = json.loads((tmp / "analysis" / "results.json").read_text())
-        record.update(status="ok", metrics=_metrics(results))
+    try:
+        cfg = pt.resolve_config(spec.preset, spec.config, {**dict(spec.sets), **dict(point.params)})
+        warmup = _point_warmup(spec, cfg)
+        sim = pt.simulate(cfg, point.seed, warmup)
+        pt.write_simulation(sim, tmp)
+        analysis = None
+        if spec.analysis is not None:
+            analysis = pt.analyze(sim.dataset, pt.analysis_settings(dict(spec.analysis)))
+            pt.write_analysis(analysis, sim.dataset, tmp / "analysis", spec.point_reports)
+        metrics = point_metrics(spec, cfg, sim, analysis)
+        metrics["warmup_pulses"] = warmup
+        record.update(status="ok", metrics=metrics)
+    except NctransportError as exc:
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+    except (ArithmeticError, ValueError, LookupError, TypeError) as exc:  # a bug: say so
+        record.update(status="failed", error=f"unexpected {type(exc).__name__}: {exc}")
     record["wall_s"] = round(time.perf_counter() - start, 3)
+    record["worker_pid"] = os.getpid()  # which process ran it (pool workers are reused)
     write_text(tmp / POINT_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
     final = store.point_dir(point.point_id)
-    if final.exists():  # an earlier failed attempt
+    if final.exists():  # an earlier failed (or corrupt) attempt
         shutil.rmtree(final)
     os.rename(tmp, final)
     return record
-
-
-def _last_line(log: io.StringIO) -> str:
-    lines = [ln.strip() for ln in log.getvalue().splitlines() if ln.strip()]
-    return lines[-1] if lines else "(no output)"
 
 
 def csv_columns(spec: SweepSpec) -> tuple[list[str], dict[str, tuple[str, bool]]]:
@@ -200,17 +244,12 @@ def csv_columns(spec: SweepSpec) -> tuple[list[str], dict[str, tuple[str, bool]]
     return columns, param_cols
 
 
-def write_sweep_csv(
-    store: SweepStore, spec: SweepSpec, records: list[dict[str, Any]] | None = None
-) -> Path:
-    """Rewrite ``sweep.csv`` from the finished points (sorted by point index).
-
-    ``records`` (point records already in memory) saves re-reading every point.json.
-    """
+def sweep_table(
+    spec: SweepSpec, records: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows (finished points, by index) of ``sweep.csv``; parameters in SI."""
     columns, param_cols = csv_columns(spec)
     rows = []
-    if records is None:
-        records = store.records()
     for rec in sorted(records, key=lambda r: r["index"]):
         if rec.get("status") != "ok":
             continue
@@ -218,8 +257,19 @@ def write_sweep_csv(
         for key, (col, numeric) in param_cols.items():
             raw = rec["params"][key]
             row[col] = si_value(raw)[0] if numeric else raw
-        row.update(rec["metrics"])
+        row.update({k: rec["metrics"].get(k) for k in METRIC_COLUMNS})
         rows.append(row)
+    return columns, rows
+
+
+def write_sweep_csv(
+    store: SweepStore, spec: SweepSpec, records: list[dict[str, Any]] | None = None
+) -> Path:
+    """Rewrite ``sweep.csv`` from the finished points (sorted by point index).
+
+    ``records`` (point records already in memory) saves re-reading every point.json.
+    """
+    columns, rows = sweep_table(spec, store.records() if records is None else records)
     return store.write_csv(rows, columns)
 
 
@@ -227,60 +277,100 @@ def run_sweep(
     spec: SweepSpec,
     out_dir: str | Path,
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     scheduler: str | None = None,
     on_progress: Callable[[int, int, dict[str, Any] | None], None] | None = None,
-) -> SweepResult:
+    on_warning: Callable[[str], None] | None = None,
+) -> RunSummary:
     """Run every unfinished point of ``spec`` and write ``sweep.csv``.
 
     Parameters
     ----------
     workers
-        Local processes (1 runs in this process). Ignored when ``scheduler`` is given.
+        Local processes (1 runs in this process; ``None``: one per core, at most one per
+        point, without a warning). Ignored when ``scheduler`` is given.
     scheduler
         Address of a running Dask distributed scheduler (``tcp://host:port``).
     on_progress
         Called as ``on_progress(done, total, record)`` after each point (``record`` is
         ``None`` for the initial call that reports points already finished).
+    on_warning
+        Called with each warning as soon as it arises (they are also in the summary).
     """
-    store = SweepStore(out_dir)
-    store.init(spec.definition())
-    removed = store.clean_partial()
-    points = spec.points()
-    finished = {p.point_id: store.finished(p.point_id) for p in points}
-    records = {pid: rec for pid, rec in finished.items() if rec is not None}
-    todo = [p for p in points if finished[p.point_id] is None]
-    skipped = len(points) - len(todo)
-    done = skipped
-    if on_progress:
-        on_progress(done, len(points), None)
-    failures: dict[str, str] = {}
-    last_write = 0.0
+    explicit = workers is not None
+    workers = int(workers) if explicit else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    from nctransport.io.output import prepare_output_dir
 
-    def _finish(record: dict[str, Any]) -> None:
-        nonlocal done, last_write
-        done += 1
-        records[record["point_id"]] = record
-        if record["status"] != "ok":
-            failures[record["point_id"]] = record.get("error", "failed")
-        # Rewriting is O(points); at most every CSV_INTERVAL_S keeps a 1e4-point sweep
-        # from spending its time on the table (it is rebuilt from the points on resume).
-        if time.monotonic() - last_write >= CSV_INTERVAL_S:
-            write_sweep_csv(store, spec, list(records.values()))
-            last_write = time.monotonic()
+    spec.validate()  # before the directory is touched or any point runs
+    inputs = [spec.config] if spec.config is not None else []
+    store = SweepStore(prepare_output_dir(out_dir, inputs=inputs))
+    warnings: list[str] = []
+
+    def warn(msg: str) -> None:
+        warnings.append(msg)
+        if on_warning is not None:
+            on_warning(msg)
+
+    with store.lock():
+        store.init(spec.definition())
+        removed = store.clean_partial()
+        points = spec.points()
+        finished = {p.point_id: store.finished(p.point_id) for p in points}
+        for path, why in store.corrupt:
+            warn(f"{path}: corrupt point file ({why}); the point is run again")
+        records = {pid: rec for pid, rec in finished.items() if rec is not None}
+        todo = [p for p in points if finished[p.point_id] is None]
+        skipped = len(points) - len(todo)
+        done = skipped
         if on_progress:
-            on_progress(done, len(points), record)
+            on_progress(done, len(points), None)
+        failures: dict[str, str] = {}
+        last_write = 0.0
 
-    root = str(store.root)
-    if scheduler is not None:
-        _run_dask(root, todo, spec, scheduler, _finish)
-    elif workers <= 1 or len(todo) <= 1:
-        for p in todo:
-            _finish(run_point(root, p, spec))
-    else:
-        _run_pool(root, todo, spec, workers, _finish)
-    csv_path = write_sweep_csv(store, spec, list(records.values()))
-    return SweepResult(len(points), skipped, len(todo), len(failures), removed, csv_path, failures)
+        def _finish(record: dict[str, Any]) -> None:
+            nonlocal done, last_write
+            done += 1
+            records[record["point_id"]] = record
+            if record["status"] != "ok":
+                failures[record["point_id"]] = record.get("error", "failed")
+            # Rewriting is O(points); at most every CSV_INTERVAL_S keeps a 1e4-point sweep
+            # from spending its time on the table (it is rebuilt from the points on resume).
+            if time.monotonic() - last_write >= CSV_INTERVAL_S:
+                write_sweep_csv(store, spec, list(records.values()))
+                last_write = time.monotonic()
+            if on_progress:
+                on_progress(done, len(points), record)
+
+        root = str(store.root)
+        if scheduler is not None:
+            _run_dask(root, todo, spec, scheduler, _finish)
+        else:
+            if explicit and workers > 1 and 0 < len(todo) < workers:
+                warn(
+                    f"--workers {workers} exceeds the {len(todo)} point(s) to run; "
+                    f"using {len(todo)} worker(s)"
+                )
+            n = min(workers, len(todo))
+            if n <= 1:
+                for p in todo:
+                    _finish(run_point(root, p, spec))
+            else:
+                _run_pool(root, todo, spec, n, _finish)
+        csv_path = write_sweep_csv(store, spec, list(records.values()))
+    ordered = tuple(sorted(records.values(), key=lambda r: r["index"]))
+    return RunSummary(
+        len(points),
+        skipped,
+        len(todo),
+        len(failures),
+        removed,
+        csv_path,
+        failures,
+        ordered,
+        tuple(warnings),
+    )
 
 
 #: Each pool worker is one core's worth of work: threaded BLAS or Numba kernels inside
@@ -308,10 +398,20 @@ def _child_environment(env: dict[str, str]):
                 os.environ[k] = v
 
 
+def _init_worker() -> None:
+    """Pool initializer: import the simulation and analysis stacks once per process."""
+    from nctransport.sweeps import point
+
+    point.preload()
+
+
 def _run_pool(root, todo, spec, workers, finish) -> None:
-    # spawn: workers start clean (no forked Numba/BLAS thread state).
+    # spawn: workers start clean (no forked Numba/BLAS thread state). The pool lives for the
+    # whole sweep and each worker imports once (initializer), then takes point after point.
     with _child_environment(_ONE_THREAD):
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
+        )
         # Start the workers now, while the environment is set.
         for fut in [pool.submit(os.getpid) for _ in range(workers)]:
             fut.result()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, stats
 
 from nctransport.errors import FitError, InputError
 
@@ -53,6 +52,8 @@ def fit_exponential(x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None = None
     >>> round(fit.tau * 1e6, 3)
     6.0
     """
+    from scipy import optimize, stats
+
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y)
@@ -109,11 +110,17 @@ def read_sweep_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """Columns and rows of a ``sweep.csv``."""
     if not path.exists():
         raise InputError("no sweep.csv (has the sweep run?)", path)
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
-
-
-def column(rows: list[dict[str, str]], name: str) -> np.ndarray:
-    return np.array([float(r[name]) if r.get(name) not in (None, "") else np.nan for r in rows])
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            columns = list(reader.fieldnames or [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(
+            f"corrupt sweep table ({exc}); rerun the sweep to rebuild it", path
+        ) from None
+    if "point_id" not in columns:
+        raise InputError(
+            "corrupt sweep table (no point_id column); rerun the sweep to rebuild it", path
+        )
+    return columns, rows
