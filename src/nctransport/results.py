@@ -175,6 +175,11 @@ class Estimate:
 SummaryRow = tuple[str, str, str]
 
 
+def _input_paths_of(d: Mapping[str, Any]) -> list[Path]:
+    inputs = d.get("inputs") or ([d["input"]] if isinstance(d.get("input"), dict) else [])
+    return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
+
+
 class ResultProtocol:
     """Mixin of every workflow result (a frozen dataclass): the one way results are used.
 
@@ -213,9 +218,7 @@ class ResultProtocol:
 
     def input_paths(self) -> list[Path]:
         """Files this result was computed from (protected from being overwritten by write)."""
-        d = self.to_dict()
-        inputs = d.get("inputs") or ([d["input"]] if isinstance(d.get("input"), dict) else [])
-        return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
+        return _input_paths_of(self.to_dict())
 
     def _write_data(self, out_dir: Path) -> list[Path]:
         """Data files besides results.json (CSV, NetCDF); none by default."""
@@ -279,9 +282,9 @@ class ResultProtocol:
         name = inputs[0].name if inputs else ""
         return f"nctransport {self.workflow}" + (f": {name}" if name else "")
 
-    def _report_results(self) -> dict[str, Any]:
-        """What the report's results table shows (by default the whole of to_dict())."""
-        return self.to_dict()
+    def _report_results(self) -> dict[str, Any] | None:
+        """What the report's results table shows; None (the default): all of to_dict()."""
+        return None
 
     def write(
         self,
@@ -298,14 +301,21 @@ class ResultProtocol:
         """
         from nctransport.io.output import prepare_output_dir
 
-        out = prepare_output_dir(out_dir, inputs=self.input_paths())
-        data = self.to_dict()
-        written = [write_json(out / "results.json", data)]
+        # One walk of the result: the same JSON-ready dict and text feed results.json and
+        # the report (which would otherwise convert and serialise it twice more).
+        data = to_jsonable(self.to_dict())
+        own = type(self).input_paths is not ResultProtocol.input_paths
+        out = prepare_output_dir(
+            out_dir, inputs=self.input_paths() if own else _input_paths_of(data)
+        )
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+        written = [write_text(out / "results.json", text)]
         written += self._write_data(out)
         if report:
             from nctransport.plotting import save_figure
             from nctransport.report.html import write_report
 
+            custom = self._report_results()
             shown = []
             for name, caption, fig in self._figures():
                 paths = save_figure(fig, out, name, formats=figure_formats)
@@ -315,11 +325,13 @@ class ResultProtocol:
                 write_report(
                     out,
                     title=self.report_title(),
-                    results=self._report_results(),
+                    results=data if custom is None else to_jsonable(custom),
                     figures=shown,
                     settings=data.get("settings"),
                     warnings=list(self.result_warnings),
                     summary=self.headline(),
+                    headline_rows=self.summary_rows(),
+                    raw_json=text,
                 )
             )
         return written
