@@ -539,7 +539,9 @@ def render_report(
             summary = derived or None
         if headline_rows is None:
             # No result object to ask: the card shows the headline parts found in the dict.
-            parts = [p for p in derived.split("; ") if p and not p.endswith(("warning", "warnings"))]
+            parts = [
+                p for p in derived.split("; ") if p and not p.endswith(("warning", "warnings"))
+            ]
             headline_rows = [(p, "", "") for p in parts]
     headline = [tuple(str(c) for c in row[:3]) for row in headline_rows]
     shown = {k: v for k, v in data.items() if k not in _TOP_LEVEL_ELSEWHERE}
