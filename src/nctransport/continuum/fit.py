@@ -180,8 +180,9 @@ def _fit_continuum(
                     if fitted and in_range(k, float(v))
                     else parameter_range_text(k)
                 )
+                unit = "" if m.units[k] == "1" else f" {m.units[k]}"
                 raise ConfigError(
-                    f"--{what} {k}={float(v):g} {m.units[k]} is outside the physical range ({rule})"
+                    f"--{what} {k}={float(v):g}{unit} is outside the physical range ({rule})"
                 )
     if "f_dark0" in m.units:
         p0 = {**m.defaults, **init, **fix}

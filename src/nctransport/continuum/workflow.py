@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 
 from nctransport.continuum.fit import ContinuumFit, ParameterEstimate, fit_continuum
-from nctransport.continuum.models import MODELS
+from nctransport.continuum.models import MODELS, in_range, parameter_range_text
 from nctransport.dataset import SIGNAL, kind_of
 from nctransport.errors import ConfigError, InputError, NctransportError, UnitError
 from nctransport.results import ResultProtocol, SummaryRow, provenance
@@ -86,11 +86,14 @@ class FitModelResult(ResultProtocol):
         d = self.fit.diffusivity
         if d is not None:
             rows.append(("D (per axis)", f"{d.value:.4g} cm^2/s", _ci_text(d.ci95, d.ci_method)))
+        shown_d = "D" if "D" in self.fit.params else "D_1ns"
         for k, p in self.fit.params.items():
+            if k == shown_d and d is not None:
+                continue  # shown above in cm^2/s
             note = "fixed" if p.fixed else _ci_text(p.ci95, p.estimate.ci_method)
             unit = "" if p.unit == "1" else f" {p.unit}"
             rows.append((k, f"{p.value:.4g}{unit}", note))
-        rows.append(("reduced chi2", f"{self.fit.reduced_chi2:.3f}", f"noise: {self.fit.noise}"))
+        rows.append(("reduced chi2", f"{self.fit.reduced_chi2:.4g}", f"noise: {self.fit.noise}"))
         rows.append(("CI from", self.uncertainty.get("method", ""), ""))
         return rows
 
@@ -209,7 +212,15 @@ def _to_si(values: Mapping[str, Any] | None, model: str, option: str) -> dict[st
             except UnitError as exc:
                 raise ConfigError(exc.message) from None
         if not math.isfinite(out[k]):
-            raise ConfigError(f"{option} {k}={v!r} is not finite")
+            raise ConfigError(f"{option} {k}={v} is not finite")
+        fitted = option == "--init" and k in MODELS[model].fitted
+        if not in_range(k, out[k], fitted=fitted):
+            rule = (
+                f"{k} > 0: it is fitted in log coordinates"
+                if fitted and in_range(k, out[k])
+                else parameter_range_text(k)
+            )
+            raise ConfigError(f"{option} {k}={v} is outside the physical range ({rule})")
     return out
 
 
