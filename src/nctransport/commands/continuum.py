@@ -17,7 +17,6 @@ from nctransport.commands.common import (
     Times,
     TUnit,
     XUnit,
-    console,
     default_out_dir,
     parse_key_values,
 )
@@ -84,8 +83,8 @@ def fit_model(
     if json:
         typer.echo(dumps(result.to_dict()), nl=False)
         return
-    console.print(result.summary(), markup=False)
-    console.print(f"wrote {out_dir}", markup=False)
+    typer.echo(result.summary())  # not through rich: no wrapping at the terminal width
+    typer.echo(f"wrote {out_dir}")
 
 
 def register(app: typer.Typer) -> None:

@@ -93,7 +93,15 @@ class FitModelResult(ResultProtocol):
             note = "fixed" if p.fixed else _ci_text(p.ci95, p.estimate.ci_method)
             unit = "" if p.unit == "1" else f" {p.unit}"
             rows.append((k, f"{p.value:.4g}{unit}", note))
-        rows.append(("reduced chi2", f"{self.fit.reduced_chi2:.4g}", f"noise: {self.fit.noise}"))
+        if self.fit.noise == "estimated from residuals":
+            # chi2 is then in signal units squared: its root is the residual scatter
+            units = self.data[SIGNAL].attrs.get("units", "")
+            rms = math.sqrt(max(self.fit.reduced_chi2, 0.0))
+            rows.append(("residual rms", f"{rms:.4g} {units}".strip(), "noise estimated from it"))
+        else:
+            rows.append(
+                ("reduced chi2", f"{self.fit.reduced_chi2:.4g}", f"noise: {self.fit.noise}")
+            )
         rows.append(("CI from", self.uncertainty.get("method", ""), ""))
         return rows
 
