@@ -278,6 +278,10 @@ class ResultProtocol:
         name = inputs[0].name if inputs else ""
         return f"nctransport {self.workflow}" + (f": {name}" if name else "")
 
+    def _report_inputs(self) -> list[dict[str, Any]] | None:
+        """Input files with their metadata for the report; None: ``input(s)`` of to_dict()."""
+        return None
+
     def _report_results(self) -> dict[str, Any] | None:
         """What the report's results table shows; None (the default): all of to_dict()."""
         return None
@@ -323,6 +327,7 @@ class ResultProtocol:
                     title=self.report_title(),
                     results=data if custom is None else to_jsonable(custom),
                     figures=shown,
+                    inputs=self._report_inputs() or (),
                     settings=data.get("settings"),
                     warnings=list(self.result_warnings),
                     summary=self.headline(),

@@ -268,3 +268,16 @@ def test_fit_errors_name_the_file(map_file):
     with pytest.raises(FitError) as exc:
         nct.fit_model(map_file, window="100ns:200ns")
     assert str(map_file) == exc.value.path and "--window" in exc.value.message
+
+
+def test_report_shows_input_metadata_as_text(rng, tmp_path):
+    from tests.continuum.test_fit import gaussian_map
+
+    ds = gaussian_map(rng)
+    ds.attrs["sample"] = "<script>alert(1)</script>"
+    path = tmp_path / "<b>odd</b> name.nc"
+    save(ds, path)
+    nct.fit_model(path).write(tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;odd&lt;/b&gt; name.nc" in html and "<b>odd" not in html

@@ -115,6 +115,10 @@ class FitModelResult(ResultProtocol):
         names = ", ".join(Path(i["path"]).name for i in self.inputs if i.get("path"))
         return f"Continuum fit ({self.fit.model})" + (f": {names}" if names else "")
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        meta = {k: v for k, v in self.data.attrs.items() if not k.startswith("source_")}
+        return [{**i, **(meta if n == 0 else {})} for n, i in enumerate(self.inputs)]
+
     # -- files and figures ----------------------------------------------------------------
     def _model_dataset(self) -> xr.Dataset:
         sig = self.data[SIGNAL]

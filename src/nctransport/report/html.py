@@ -527,6 +527,8 @@ def render_report(
         data = {"result": data}
     if settings is None and isinstance(data.get("settings"), Mapping):
         settings = data["settings"]
+    if not inputs and isinstance(data.get("inputs"), list):
+        inputs = [i for i in data["inputs"] if isinstance(i, Mapping)]
     if not inputs and isinstance(data.get("input"), Mapping) and data["input"].get("path"):
         inputs = [data["input"]]
     if not warnings and isinstance(data.get("warnings"), list):
