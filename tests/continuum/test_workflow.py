@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nctransport as nct
 from nctransport import errors
@@ -281,3 +283,35 @@ def test_report_shows_input_metadata_as_text(rng, tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;odd&lt;/b&gt; name.nc" in html and "<b>odd" not in html
+
+
+_VALUES = st.one_of(
+    st.just(0.0),
+    st.just(float("nan")),
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nt=st.integers(min_value=1, max_value=6),
+    nx=st.integers(min_value=1, max_value=9),
+    data=st.data(),
+    units=st.sampled_from(["counts", "arb"]),
+)
+def test_any_map_gives_a_result_or_a_typed_error(nt, nx, data, units):
+    # Whatever the numbers: a result, or one of our errors -- never a raw exception or a
+    # NumPy RuntimeWarning.
+    sig = np.array(data.draw(st.lists(_VALUES, min_size=nt * nx, max_size=nt * nx))).reshape(nt, nx)
+    if np.isnan(sig).all():
+        sig[0, 0] = 1.0
+    t = (np.arange(nt) - nt // 3) * 1e-10
+    x = np.arange(nx) * 2e-8
+    ds = make_dataset(sig, {"t": t, "x": x}, signal_units=units)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            r = nct.fit_model(ds)
+        except errors.NctransportError:
+            return
+    assert np.isfinite(r.fit.params["D"].value)
