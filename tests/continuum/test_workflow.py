@@ -315,3 +315,30 @@ def test_any_map_gives_a_result_or_a_typed_error(nt, nx, data, units):
         except errors.NctransportError:
             return
     assert np.isfinite(r.fit.params["D"].value)
+
+
+def test_jackknife_refuses_a_ci_when_repetitions_disagree_wildly(rng):
+    # Bornschlegl 2024 bright/dark preset at its default size: leave-one-out fits of D range
+    # over many orders of magnitude (D is not constrained); reported as no CI, with why.
+    import dataclasses
+
+    from nctransport.continuum.workflow import _jackknife
+
+    reps = [walker_map(rng) for _ in range(4)]
+    fit = nct.fit_model(reps).fit
+    arr = np.stack([r.signal.values for r in reps])
+    values = iter([1e-5, 1e-25, 1e-5, 1e-25])
+
+    def run(sub, start):
+        p = dataclasses.replace(fit.params["D"], value=next(values))
+        return dataclasses.replace(fit, params={**fit.params, "D": p})
+
+    out, groups, why = _jackknife(fit, arr, reps[0], run)
+    assert groups == 4 and out.params["D"].ci95 is None
+    assert "disagree on D" in why
+
+    def failing(sub, start):
+        raise FitError("no signal")
+
+    out, _, why = _jackknife(fit, arr, reps[0], failing)
+    assert out.params["D"].ci95 is None and "failed (no signal)" in why

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings as warnings_module
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -275,7 +276,7 @@ def _repetitions(
             )
         arr = np.asarray(reps.values, float)
         mean = first.copy()
-        mean[SIGNAL] = first[SIGNAL].copy(data=np.nanmean(arr, axis=0))
+        mean[SIGNAL] = first[SIGNAL].copy(data=_nanmean(arr))
         return mean, arr
     kind = kind_of(first)
     for ds, info in zip(datasets[1:], infos[1:], strict=True):
@@ -293,7 +294,7 @@ def _repetitions(
             raise InputError("signal units differ from the first file's", _where(info))
     arr = np.stack([np.asarray(ds[SIGNAL].values, float) for ds in datasets])
     mean = first.copy()
-    mean[SIGNAL] = first[SIGNAL].copy(data=np.nanmean(arr, axis=0))
+    mean[SIGNAL] = first[SIGNAL].copy(data=_nanmean(arr))
     return mean, arr
 
 
@@ -404,7 +405,9 @@ def fit_model(
             raise ConfigError(
                 f"--ci repetitions needs at least 3 independent repetitions, got {n_reps}"
             )
-        fit, groups = _jackknife(fit, reps, ds, run)
+        fit, groups, problem = _jackknife(fit, reps, ds, run)
+        if problem:
+            warnings.append(problem)
         uncertainty = {
             "method": f"jackknife over {n_reps} repetitions ({groups} groups)",
             "repetitions": n_reps,
@@ -459,14 +462,27 @@ def _without_ci(fit: ContinuumFit) -> ContinuumFit:
     return dataclasses.replace(fit, params=params, correlations={})
 
 
+def _nanmean(arr: np.ndarray) -> np.ndarray:
+    # a pixel that is NaN in every repetition stays NaN (the fit masks it), silently
+    with np.errstate(all="ignore"), warnings_module.catch_warnings():
+        warnings_module.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(arr, axis=0)
+
+
+#: A jackknife interval wider than this factor either way is not reported: the repetitions'
+#: fits then disagree by orders of magnitude and no interval would mean anything.
+MAX_CI_FACTOR = 1e6
+
+
 def _jackknife(
     fit: ContinuumFit, reps: np.ndarray, ds: xr.Dataset, run: Any
-) -> tuple[ContinuumFit, int]:
+) -> tuple[ContinuumFit, int, str | None]:
     """Delete-a-group jackknife over independent repetitions, in log parameters.
 
     With G groups, theta_(g) fitted to the mean of all repetitions but group g:
     var = (G - 1) / G * sum_g (theta_(g) - mean)^2 (Efron & Tibshirani 1993, eq. 11.5);
     the interval v exp(+-t_{G-1} s) keeps positive parameters positive, as the fit's own.
+    Returns the fit with these intervals, G, and a warning when no interval can be given.
     """
     from scipy.stats import t as student_t
 
@@ -478,11 +494,23 @@ def _jackknife(
     logs = np.empty((groups, len(free)))
     for g in range(groups):
         sub = ds.copy()
-        sub[SIGNAL] = ds[SIGNAL].copy(data=np.nanmean(reps[label != g], axis=0))
-        f = run(sub, start)
+        sub[SIGNAL] = ds[SIGNAL].copy(data=_nanmean(reps[label != g]))
+        try:
+            f = run(sub, start)
+        except NctransportError as exc:
+            why = f"the fit without repetition group {g + 1} failed ({exc.message})"
+            return _without_ci(fit), groups, f"no CI: {why}"
         logs[g] = [math.log(max(f.params[k].value, 1e-300)) for k in free]
     s_log = np.sqrt((groups - 1) / groups * np.sum((logs - logs.mean(axis=0)) ** 2, axis=0))
     q = float(student_t.ppf(0.975, groups - 1))
+    if not np.all(np.isfinite(s_log)) or np.any(q * s_log > math.log(MAX_CI_FACTOR)):
+        worst = free[int(np.argmax(np.nan_to_num(s_log, nan=np.inf)))]
+        return (
+            _without_ci(fit),
+            groups,
+            f"no CI: the fits of the repetitions disagree on {worst} by more than a factor "
+            f"{MAX_CI_FACTOR:g}; the data do not constrain it",
+        )
     params: dict[str, ParameterEstimate] = dict(fit.params)
     for i, k in enumerate(free):
         v = fit.params[k].value
@@ -493,10 +521,11 @@ def _jackknife(
             ci95=(v * math.exp(-q * s), v * math.exp(q * s)),
             ci_method="t",
         )
-    corr = np.corrcoef(logs.T) if len(free) > 1 else np.ones((1, 1))
+    with np.errstate(all="ignore"):
+        corr = np.corrcoef(logs.T) if len(free) > 1 else np.ones((1, 1))
     correlations = {
         f"{a}~{free[j]}": float(corr[i, j])
         for i, a in enumerate(free)
         for j in range(i + 1, len(free))
     }
-    return dataclasses.replace(fit, params=params, correlations=correlations), groups
+    return dataclasses.replace(fit, params=params, correlations=correlations), groups, None
