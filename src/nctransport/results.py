@@ -175,6 +175,11 @@ class Estimate:
 SummaryRow = tuple[str, str, str]
 
 
+def _input_paths_of(d: Mapping[str, Any]) -> list[Path]:
+    inputs = d.get("inputs") or ([d["input"]] if isinstance(d.get("input"), dict) else [])
+    return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
+
+
 class ResultProtocol:
     """Mixin of every workflow result (a frozen dataclass): the one way results are used.
 
@@ -220,9 +225,7 @@ class ResultProtocol:
 
     def input_paths(self) -> list[Path]:
         """Files this result was computed from (protected from being overwritten by write)."""
-        d = self.to_dict()
-        inputs = d.get("inputs") or ([d["input"]] if isinstance(d.get("input"), dict) else [])
-        return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
+        return _input_paths_of(self.to_dict())
 
     def _write_data(self, out_dir: Path) -> list[Path]:
         """Data files besides results.json (CSV, NetCDF); none by default."""
@@ -241,9 +244,7 @@ class ResultProtocol:
         """Plain-text table of :meth:`summary_rows` and the warnings (what the CLI prints)."""
         rows = [("quantity", "value", "uncertainty / note"), *self.summary_rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = [
-            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows
-        ]
+        lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows]
         lines.insert(1, "-" * (sum(widths) + 4))
         lines += [f"warning: {w}" for w in self.result_warnings]
         return "\n".join(lines)
@@ -261,9 +262,7 @@ class ResultProtocol:
             f"<td>{escape(n)}</td></tr>"
             for q, v, n in self.summary_rows()
         )
-        warn = "".join(
-            f"<li style='color:#a60'>{escape(w)}</li>" for w in self.result_warnings
-        )
+        warn = "".join(f"<li style='color:#a60'>{escape(w)}</li>" for w in self.result_warnings)
         return (
             f"<div><strong>{escape(type(self).__name__)}</strong>"
             "<table><thead><tr><th>quantity</th><th>value</th><th>uncertainty / note</th>"
@@ -286,9 +285,13 @@ class ResultProtocol:
         name = inputs[0].name if inputs else ""
         return f"nctransport {self.workflow}" + (f": {name}" if name else "")
 
-    def _report_results(self) -> dict[str, Any]:
-        """What the report's results table shows (by default the whole of to_dict())."""
-        return self.to_dict()
+    def _report_inputs(self) -> list[dict[str, Any]] | None:
+        """Input files with their metadata for the report; None: ``input(s)`` of to_dict()."""
+        return None
+
+    def _report_results(self) -> dict[str, Any] | None:
+        """What the report's results table shows; None (the default): all of to_dict()."""
+        return None
 
     def write(
         self,
@@ -305,14 +308,21 @@ class ResultProtocol:
         """
         from nctransport.io.output import prepare_output_dir
 
-        out = prepare_output_dir(out_dir, inputs=self.input_paths())
-        data = self.to_dict()
-        written = [write_json(out / "results.json", data)]
+        # One walk of the result: the same JSON-ready dict and text feed results.json and
+        # the report (which would otherwise convert and serialise it twice more).
+        data = to_jsonable(self.to_dict())
+        own = type(self).input_paths is not ResultProtocol.input_paths
+        out = prepare_output_dir(
+            out_dir, inputs=self.input_paths() if own else _input_paths_of(data)
+        )
+        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+        written = [write_text(out / "results.json", text)]
         written += self._write_data(out)
         if report:
             from nctransport.plotting import save_figure
             from nctransport.report.html import write_report
 
+            custom = self._report_results()
             shown = []
             for name, caption, fig in self._figures():
                 paths = save_figure(fig, out, name, formats=figure_formats)
@@ -322,11 +332,14 @@ class ResultProtocol:
                 write_report(
                     out,
                     title=self.report_title(),
-                    results=self._report_results(),
+                    results=data if custom is None else to_jsonable(custom),
                     figures=shown,
+                    inputs=self._report_inputs() or (),
                     settings=data.get("settings"),
                     warnings=list(self.result_warnings),
                     summary=self.headline(),
+                    headline_rows=self.summary_rows(),
+                    raw_json=text,
                 )
             )
         return written

@@ -79,3 +79,26 @@ def test_a_real_command_report_renders(browser, tmp_path):
     assert all(i["complete"] and i["w"] > 0 and i["cw"] > 100 for i in page["images"])
     assert all(r.startswith("data:image/") for r in page["resources"])
     assert _gray(page["shot"]).std() > 0.05
+
+
+def test_a_protocol_result_report_renders_card_first(browser, tmp_path, rng):
+    # A fit_model result written through ResultProtocol.write: card, figure, folded tables.
+    import nctransport as nct
+    from nctransport.dataset import make_dataset
+
+    t = np.arange(-3, 20) * 0.15e-9
+    x = (np.arange(81) - 40) * 25e-9
+    tp = np.clip(t, 0, None)
+    var = (150e-9) ** 2 + 2 * 1e-6 * tp
+    lam = 1500 * np.exp(-tp / 2e-9) * (t >= 0) * 150e-9 / np.sqrt(var)
+    lam = lam[:, None] * np.exp(-(x[None] ** 2) / (2 * var[:, None])) + 4
+    ds = make_dataset(rng.poisson(lam), {"t": t, "x": x}, signal_units="counts")
+    nct.fit_model(ds).write(tmp_path / "fit")
+    html = (tmp_path / "fit" / "report.html").read_text()
+    assert html.index('class="card"') < html.index("<img") < html.index('id="results"')
+    page = browser.render(tmp_path / "fit" / "report.html")
+    assert page["errors"] == [] and page["console"] == []
+    assert len(page["images"]) == 1
+    img = page["images"][0]
+    assert img["complete"] and img["w"] > 0 and img["cw"] > 300  # laid out, not folded away
+    assert _gray(page["shot"]).std() > 0.05

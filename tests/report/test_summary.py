@@ -41,3 +41,22 @@ def test_spectra_and_warnings_and_unknown_layout():
     r = {"sigma_inh_meV": {"value": 49.83, "ci95": [49.6, 50.07]}, "warnings": ["a", "b"]}
     assert summarize(r) == "σ_inh = 49.83 meV (95% CI [49.6, 50.07]); 2 warnings"
     assert summarize({"something": 1}) == ""
+
+
+def test_a_result_object_speaks_for_itself(tmp_path):
+    # No key guessing when the caller has a result: its own summary_rows() make the line.
+    from nctransport.report.index import IndexEntry, write_index
+    from nctransport.results import Estimate, ResultProtocol
+
+    class R(ResultProtocol):
+        warnings = ("w",)
+
+        def to_dict(self):
+            return {"diffusivity": {"value_cm2_s": 99.0}}  # would be guessed as D = 99
+
+        def summary_rows(self):
+            return [("D (per axis)", str(Estimate(0.05, None, None, "cm^2/s")), "")]
+
+    assert summarize(R()) == "D (per axis) = 0.05 cm^2/s; 1 warning"
+    page = write_index(tmp_path, [IndexEntry("fit", None, summary=R())]).read_text()
+    assert "D (per axis) = 0.05 cm^2/s; 1 warning" in page

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 from scipy import optimize, stats
 
-from nctransport.continuum.models import MODELS, ContinuumModel, wavenumbers_sq
+from nctransport.continuum.models import (
+    MODELS,
+    ContinuumModel,
+    in_range,
+    parameter_range_text,
+    wavenumbers_sq,
+)
 from nctransport.dataset import SIGNAL, kind_of
 from nctransport.errors import ConfigError, FitError
+from nctransport.results import Estimate
 
 
 @dataclass(frozen=True)
 class ParameterEstimate:
-    """A model parameter in SI units; ``ci95`` is None for fixed parameters."""
+    """A model parameter in SI units; ``ci95`` is None for fixed parameters and where no CI
+    can be supported (``ci_method`` ``"none"``)."""
 
     value: float
     stderr: float | None
     ci95: tuple[float, float] | None
     unit: str
     fixed: bool
+    ci_method: str = "normal"
+
+    @property
+    def estimate(self) -> Estimate:
+        """As the project's :class:`~nctransport.results.Estimate` (unit ``""`` for ``"1"``)."""
+        unit = "" if self.unit == "1" else self.unit
+        method = "none" if self.ci95 is None else self.ci_method
+        return Estimate(self.value, self.stderr, self.ci95, unit, method)
+
+    def to_dict(self) -> dict:
+        return {**self.estimate.to_dict(), "fixed": self.fixed}
 
 
 @dataclass(frozen=True)
@@ -42,28 +62,25 @@ class ContinuumFit:
     model_map: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
-    def diffusivity_cm2_s(self) -> dict | None:
-        """The model's D (or D at 1 ns) in cm^2/s with its 95% CI."""
+    def diffusivity(self) -> Estimate | None:
+        """The model's D (or D at 1 ns), per axis, in cm^2/s with its 95% CI."""
         key = "D" if "D" in self.params else "D_1ns" if "D_1ns" in self.params else None
         if key is None:
             return None
-        p = self.params[key]
-        ci = None if p.ci95 is None else [p.ci95[0] * 1e4, p.ci95[1] * 1e4]
-        return {"name": key, "value_cm2_s": p.value * 1e4, "ci95_cm2_s": ci}
+        return self.params[key].estimate.scaled(1e4, "cm^2/s")
+
+    @property
+    def diffusivity_cm2_s(self) -> dict | None:
+        """:attr:`diffusivity` as results.json holds it (with the parameter's name)."""
+        d = self.diffusivity
+        if d is None:
+            return None
+        return {"name": "D" if "D" in self.params else "D_1ns", **d.to_dict()}
 
     def to_dict(self) -> dict:
         return {
             "model": self.model,
-            "params": {
-                k: {
-                    "value": p.value,
-                    "stderr": p.stderr,
-                    "ci95": None if p.ci95 is None else list(p.ci95),
-                    "unit": p.unit,
-                    "fixed": p.fixed,
-                }
-                for k, p in self.params.items()
-            },
+            "params": {k: p.to_dict() for k, p in self.params.items()},
             "diffusivity": self.diffusivity_cm2_s,
             "background": self.background,
             "reduced_chi2": self.reduced_chi2,
@@ -78,6 +95,8 @@ class ContinuumFit:
 
 
 def _uniform_spacing(x: np.ndarray, name: str) -> float:
+    if x.size < 3:
+        raise FitError(f"axis {name!r} has {x.size} pixel(s); a continuum fit needs at least 3")
     d = np.diff(x)
     if d.size == 0 or not np.allclose(d, d[0], rtol=1e-6, atol=0):
         raise FitError(f"axis {name!r} must be uniformly spaced for a continuum fit")
@@ -128,6 +147,22 @@ def fit_continuum(
     ContinuumFit
         Fitted parameters with standard errors and 95% CIs (log-normal, so positive).
     """
+    # Inputs are validated up front; what the optimiser meets at the edge of its search
+    # (overflow in exp, a singular Jacobian) is handled from its results, so NumPy's
+    # floating-point warnings would only be noise on the terminal.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _fit_continuum(ds, model, fix=fix, init=init, window=window)
+
+
+def _fit_continuum(
+    ds: xr.Dataset,
+    model: str | ContinuumModel,
+    *,
+    fix: dict[str, float] | None,
+    init: dict[str, float] | None,
+    window: tuple[float, float] | None,
+) -> ContinuumFit:
     m = MODELS.get(model) if isinstance(model, str) else model
     if m is None:
         raise ConfigError(f"unknown model {model!r}; choose from {sorted(MODELS)}")
@@ -136,6 +171,27 @@ def fit_continuum(
     for k in (*fix, *init):
         if k not in m.units:
             raise ConfigError(f"model {m.name!r} has no parameter {k!r} ({sorted(m.units)})")
+    for what, given in (("fix", fix), ("init", init)):
+        for k, v in given.items():
+            fitted = what == "init" and k in m.fitted and k not in fix
+            if not in_range(k, float(v), fitted=fitted):
+                rule = (
+                    f"{k} > 0: it is fitted in log coordinates"
+                    if fitted and in_range(k, float(v))
+                    else parameter_range_text(k)
+                )
+                unit = "" if m.units[k] == "1" else f" {m.units[k]}"
+                raise ConfigError(
+                    f"--{what} {k}={float(v):g}{unit} is outside the physical range ({rule})"
+                )
+    if "f_dark0" in m.units:
+        p0 = {**m.defaults, **init, **fix}
+        # Bornschlegl 2024 emission at t0, k_B (1 - f_dark0) + k_D f_dark0: the response is
+        # normalised by it, so it must not vanish.
+        if not p0["k_B"] * (1 - p0["f_dark0"]) + p0["k_D"] * p0["f_dark0"] > 0:
+            raise ConfigError(
+                "--fix: k_B (1 - f_dark0) + k_D f_dark0 must be > 0 (no emission at t0)"
+            )
     kind = kind_of(ds)
     if kind not in ("map", "stack"):
         raise FitError(f"a continuum fit needs a map or stack, got a {kind}")
@@ -143,6 +199,11 @@ def fit_continuum(
     sig = np.asarray(ds[SIGNAL].values, float)
     spatial = ["x"] if kind == "map" else ["y", "x"]
     spacing = tuple(_uniform_spacing(np.asarray(ds[d].values, float), d) for d in spatial)
+    good = np.isfinite(sig)
+    if not good.any():
+        raise FitError("the signal has no finite values")
+    if np.nanmin(sig) == np.nanmax(sig):
+        raise FitError(f"the signal is constant ({np.nanmax(sig):g} everywhere): nothing to fit")
     i0 = int(np.argmin(np.abs(t)))
     pre = sig[:i0]
     # TAM bleach maps are negative: fit the magnitude, report in the data's sign.
@@ -151,13 +212,17 @@ def fit_continuum(
     lo, hi = window if window is not None else (t[i0], np.inf)
     sel = (t > t[i0]) & (t >= lo) & (t <= hi)
     if sel.sum() < 2:
-        raise FitError("fewer than two frames after t0 in the fit window")
+        raise FitError("--window: fewer than two frames after t0 in the fit window")
     b0 = float(np.nanmedian(pre)) if pre.size else float(np.nanpercentile(sig[sel], 5))
     counts = str(ds[SIGNAL].attrs.get("units", "")).lower() in ("counts", "count", "cts")
     frames = np.concatenate([sig[i0][None], sig[sel]])
     times = np.concatenate([[0.0], t[sel] - t[i0]])
     finite = np.isfinite(frames)
+    if not np.isfinite(b0):
+        raise FitError("the frames before t0 (background) hold no finite values")
     frames0 = np.where(finite, frames, b0)
+    if not np.nanmax(np.abs(frames0 - b0)) > 0:
+        raise FitError("no signal above the background from t0 on: nothing to fit")
     if counts:
         var_all, noise = np.maximum(frames0, 1.0), "poisson"
     elif pre.shape[0] >= 2:
@@ -231,6 +296,8 @@ def fit_continuum(
     if var_all is None:
         cov = cov * chi2r
     p_best, bg = unpack(sol.x)
+    if not (np.all(np.isfinite(sol.x)) and all(np.isfinite(p_best[k]) for k in free)):
+        raise FitError(f"the {m.name} fit diverged (non-finite parameters)")
     q = float(stats.norm.ppf(0.975))
     params: dict[str, ParameterEstimate] = {}
     for k in m.units:

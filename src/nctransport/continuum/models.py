@@ -178,3 +178,45 @@ def propagate(
     out = np.fft.ifftn(f0[None] * resp, axes=tuple(range(1, padded.ndim + 1))).real
     crop = (slice(None),) + tuple(slice(p, p + n) for p, n in zip(pads, n0.shape, strict=True))
     return out[crop]
+
+
+#: Physical range of every parameter name the models use: (low, high, low included,
+#: high included). Diffusivities and rates cannot be negative (D = 0 is no transport, a
+#: zero rate a closed channel); lifetimes are positive; fractions lie in [0, 1]; the power
+#: law's exponent is positive and at most 2 (ballistic).
+PARAMETER_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "D": (0.0, np.inf, True, False),
+    "D_1ns": (0.0, np.inf, True, False),
+    "tau": (0.0, np.inf, False, False),
+    "alpha": (0.0, 2.0, False, True),
+    "k_B": (0.0, np.inf, True, False),
+    "k_D": (0.0, np.inf, True, False),
+    "k_BD": (0.0, np.inf, True, False),
+    "k_DB": (0.0, np.inf, True, False),
+    "k_trap": (0.0, np.inf, True, False),
+    "k_T": (0.0, np.inf, True, False),
+    "f_dark0": (0.0, 1.0, True, True),
+}
+
+
+def parameter_range_text(name: str) -> str:
+    """``"D >= 0"``, ``"0 <= f_dark0 <= 1"``, ``"0 < alpha <= 2"``.
+
+    >>> parameter_range_text("f_dark0"), parameter_range_text("tau")
+    ('0 <= f_dark0 <= 1', 'tau > 0')
+    """
+    lo, hi, lo_in, hi_in = PARAMETER_RANGES[name]
+    left = f"{lo:g} {'<=' if lo_in else '<'} " if np.isfinite(hi) else ""
+    if not np.isfinite(hi):
+        return f"{name} {'>=' if lo_in else '>'} {lo:g}"
+    return f"{left}{name} {'<=' if hi_in else '<'} {hi:g}"
+
+
+def in_range(name: str, value: float, *, fitted: bool = False) -> bool:
+    """Whether ``value`` is physical for ``name``; a fitted start value must also be > 0
+    (the fit works in log coordinates)."""
+    if not np.isfinite(value):
+        return False
+    lo, hi, lo_in, hi_in = PARAMETER_RANGES.get(name, (-np.inf, np.inf, True, True))
+    ok = (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
+    return ok and (value > 0 or not fitted)

@@ -5,6 +5,13 @@ embedded as base64 PNG (or SVG) ``data:`` URIs, the style sheet is inline, and t
 script at all. Everything that comes from a file (names, metadata, settings, warnings) is
 escaped by Jinja2's autoescape, so a file whose metadata contains markup shows it as text.
 
+Layout, for people who look at the top first: title and one-line summary, warnings
+(prominent), a card with the headline numbers and their CIs (a result's own
+``summary_rows()``), the figures, then the tables -- long ones folded (``<details>``): the
+full results table when it is long, record tables (first rows only), the raw JSON, the
+inputs and the settings. Rendering cost is capped (rows shown, JSON characters), so it does
+not grow with the size of a result; the full data is in results.json and the data files.
+
 Numbers are shown with their units and uncertainties. Units are read from the key names
 (``value_cm2_s`` -> cm²/s); an uncertainty is paired with its value by name:
 ``X_err_U``/``err_U`` as ``value ± error`` and ``X_ci95_U``/``ci95_U`` as a 95% interval.
@@ -100,7 +107,13 @@ _PER_AREA_WORDS = ("fluence", "density", "photons_per")
 _DIMENSIONLESS_GROUPS = ("correlation",)
 _TOP_LEVEL_ELSEWHERE = ("input", "settings", "nctransport_version", "warnings")
 _LONG_LIST = 8
-_RAW_JSON_MAX = 400_000
+_LONG_LIST_SCAN = 10_000  # longer lists are not scanned for their range
+#: Report size caps, so rendering cost does not grow with the result: the raw JSON shown is
+#: cut at this many characters, record tables at this many rows, and a results table longer
+#: than ``_FOLD_ROWS`` rows starts folded. Everything stays in results.json and data files.
+_RAW_JSON_MAX = 100_000
+_TABLE_ROWS_MAX = 100
+_FOLD_ROWS = 40
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -218,6 +231,8 @@ def _plain(v: Any) -> str:
     if isinstance(v, Mapping):
         return ", ".join(f"{k}={_plain(x)}" for k, x in v.items())
     if isinstance(v, list):
+        if len(v) > _LONG_LIST_SCAN:
+            return f"{len(v)} values"
         if len(v) > _LONG_LIST:
             nums = [x for x in v if _is_number(x)]
             if len(nums) == len(v):
@@ -338,7 +353,7 @@ def _unitless(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _record_table(title: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
     columns: list[str] = []
     cells_per_row = []
-    for rec in records:
+    for rec in records[:_TABLE_ROWS_MAX]:
         flat = {
             k: (_plain(x) if isinstance(x, Mapping | list) and not _ci_like(x) else x)
             for k, x in rec.items()
@@ -351,7 +366,13 @@ def _record_table(title: str, records: list[Mapping[str, Any]]) -> dict[str, Any
                 columns.append(header)
         cells_per_row.append(cells)
     rows = [[c.get(col, "") for col in columns] for c in cells_per_row]
-    return {"label": _label(title), "columns": columns, "rows": rows}
+    return {
+        "label": _label(title),
+        "columns": columns,
+        "rows": rows,
+        "n": len(records),
+        "omitted": max(len(records) - _TABLE_ROWS_MAX, 0),
+    }
 
 
 def _ci_like(x: Any) -> bool:
@@ -493,30 +514,45 @@ def render_report(
     summary: str | None = None,
     out_dir: str | Path = ".",
     name: str = "report.html",
+    headline_rows: Sequence[Sequence[str]] | None = None,
+    raw_json: str | None = None,
 ) -> str:
     """The report's HTML text (see :func:`write_report`)."""
     from nctransport import __version__
 
     out = Path(out_dir)
-    data = to_jsonable(results)
+    # ``raw_json`` given: ``results`` is already JSON-ready (to_jsonable walked it once).
+    data = results if raw_json is not None else to_jsonable(results)
     if not isinstance(data, Mapping):
         data = {"result": data}
     if settings is None and isinstance(data.get("settings"), Mapping):
         settings = data["settings"]
+    if not inputs and isinstance(data.get("inputs"), list):
+        inputs = [i for i in data["inputs"] if isinstance(i, Mapping)]
     if not inputs and isinstance(data.get("input"), Mapping) and data["input"].get("path"):
         inputs = [data["input"]]
     if not warnings and isinstance(data.get("warnings"), list):
         warnings = [w if isinstance(w, str) else _plain(w) for w in data["warnings"]]
-    if summary is None:
+    if summary is None or headline_rows is None:
         from nctransport.report.summary import summarize
 
-        summary = summarize(data) or None
+        derived = summarize(data)
+        if summary is None:
+            summary = derived or None
+        if headline_rows is None:
+            # No result object to ask: the card shows the headline parts found in the dict.
+            parts = [
+                p for p in derived.split("; ") if p and not p.endswith(("warning", "warnings"))
+            ]
+            headline_rows = [(p, "", "") for p in parts]
+    headline = [tuple(str(c) for c in row[:3]) for row in headline_rows]
     shown = {k: v for k, v in data.items() if k not in _TOP_LEVEL_ELSEWHERE}
     tables: list[dict[str, Any]] = []
     rows = _result_rows(shown, 0, tables)
-    raw = dumps(data)
+    raw = raw_json if raw_json is not None else dumps(data)
     if len(raw) > _RAW_JSON_MAX:
         raw = raw[:_RAW_JSON_MAX] + "\n… (truncated; see results.json)"
+    results_json = out / "results.json"
     return _ENV.get_template("report.html.j2").render(
         title=title,
         summary=summary,
@@ -524,8 +560,11 @@ def render_report(
         created=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         css=_css(),
         warnings=[str(w) for w in warnings],
+        headline=headline,
         result_rows=rows,
         result_tables=tables,
+        fold_rows=_FOLD_ROWS,
+        results_href="./results.json" if results_json.is_file() else None,
         raw_json=raw,
         figures=[_figure_entry(f, out) for f in _unique_figures(figures)],
         inputs=[_input_entry(i) for i in inputs],
@@ -547,6 +586,8 @@ def write_report(
     command: str | None = None,
     name: str = "report.html",
     summary: str | None = None,
+    headline_rows: Sequence[Sequence[str]] | None = None,
+    raw_json: str | None = None,
 ) -> Path:
     """Write ``out_dir/report.html`` (atomically) and return its path.
 
@@ -579,6 +620,13 @@ def write_report(
     summary
         One line under the title; by default the headline numbers that
         :func:`nctransport.report.summary.summarize` finds in ``results``.
+    headline_rows
+        ``(quantity, value, uncertainty / note)`` rows shown in the card at the top: a
+        result's own :meth:`~nctransport.results.ResultProtocol.summary_rows`. By default
+        the parts of ``summary`` found in ``results``.
+    raw_json
+        The text of results.json when the caller already has it; ``results`` is then taken
+        as JSON-ready and not walked again (reports of big results stay cheap).
 
     Returns
     -------
@@ -606,6 +654,8 @@ def write_report(
         summary=summary,
         out_dir=out_dir,
         name=name,
+        headline_rows=headline_rows,
+        raw_json=raw_json,
     )
     target = Path(out_dir) / name
     write_text(target, html)

@@ -37,7 +37,8 @@ class IndexEntry:
     report
         Path of its ``report.html`` (``None`` when it produced none, e.g. it failed).
     summary
-        One line: the headline number(s).
+        One line: the headline number(s). A result object (with ``summary_rows()``) may be
+        given instead; its own rows make the line.
     status
         ``"ok"``, ``"failed"``, ``"interrupted"`` or ``"skipped"``.
     error
@@ -50,7 +51,7 @@ class IndexEntry:
 
     title: str
     report: Path | None = None
-    summary: str = ""
+    summary: Any = ""
     status: str = "ok"
     error: str | None = None
     seconds: float | None = None
@@ -97,7 +98,12 @@ def write_index(
         href = None
         if entry.report is not None and Path(entry.report).exists():
             href = _href(Path(entry.report), out)
-        rows.append({**dataclasses.asdict(entry), "href": href})
+        row = {f.name: getattr(entry, f.name) for f in dataclasses.fields(IndexEntry)}
+        if not isinstance(row["summary"], str):
+            from nctransport.report.summary import summarize
+
+            row["summary"] = summarize(row["summary"])
+        rows.append({**row, "href": href})
     html = _ENV.get_template("index.html.j2").render(
         title=title,
         description=description,

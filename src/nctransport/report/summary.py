@@ -1,7 +1,10 @@
 """One line with the headline numbers of any command's results (for reports and indexes).
 
-Knows the result layouts of ``analyze``, ``kinetics``, ``simulate``, ``device sclc|fit`` and
-``spectra``; anything else gives an empty line rather than a guess.
+Given a result object (anything with the result protocol's ``summary_rows()``), the line is
+built from the result's own rows, so reports, indexes and the CLI show the same numbers.
+Given only a ``results.json`` dict (an index of folders written earlier, the demo), it reads
+the layouts of ``analyze``, ``kinetics``, ``simulate``, ``device sclc|fit`` and ``spectra``;
+anything else gives an empty line rather than a guess.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from nctransport.report.html import format_interval, format_number, format_value_error
 
-__all__ = ["summarize"]
+__all__ = ["summarize", "summarize_result"]
 
 
 def _get(obj: Any, path: str) -> Any:
@@ -33,13 +36,38 @@ def _with_ci(value: Any, ci: Any, unit: str) -> str:
     return text
 
 
-def summarize(results: dict[str, Any]) -> str:
-    """One line with the headline numbers of a ``results.json`` (whatever command made it).
+def summarize_result(result: Any) -> str:
+    """One line from a result's own ``summary_rows()`` (and its warning count).
+
+    >>> from nctransport.results import Estimate
+    >>> class R:
+    ...     result_warnings = ("poor fit",)
+    ...     def summary_rows(self):
+    ...         return [("D", "0.012 cm^2/s", "95% CI [0.011, 0.013]"), ("tau", "2.5 ns", "")]
+    >>> summarize_result(R())
+    'D = 0.012 cm^2/s (95% CI [0.011, 0.013]); tau = 2.5 ns; 1 warning'
+    """
+    parts = [
+        f"{q} = {v}" + (f" ({n})" if n else "") if v else q for q, v, n in result.summary_rows()
+    ]
+    n_warn = len(getattr(result, "result_warnings", ()) or ())
+    if n_warn:
+        parts.append(f"{n_warn} warning{'s' if n_warn != 1 else ''}")
+    return "; ".join(parts)
+
+
+def summarize(results: Any) -> str:
+    """One line with the headline numbers of a result, or of a ``results.json`` dict.
+
+    A result object speaks for itself (:func:`summarize_result`); for a dict the known
+    layouts are read:
 
     >>> summarize({"diffusivity": {"value_cm2_s": 0.0512, "ci95_cm2_s": [0.049, 0.053]},
     ...            "lifetime_1e_ns": 2.49})
     'D = 0.0512 cm²/s (95% CI [0.049, 0.053]); τ(1/e) = 2.49 ns'
     """
+    if hasattr(results, "summary_rows"):
+        return summarize_result(results)
     parts: list[str] = []
     d = _get(results, "diffusivity.value_cm2_s")
     if d is not None:
