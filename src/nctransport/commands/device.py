@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nctransport.commands.common import JsonFlag, OutDir, console, default_out_dir
+from nctransport.commands.common import JsonFlag, OutDir, default_out_dir
 from nctransport.errors import ConfigError
 
 device_app = typer.Typer(
@@ -62,8 +62,8 @@ def _finish(result: Any, out_dir: Path, json: bool, report: bool) -> None:
 
         typer.echo(dumps(result.to_dict()), nl=False)
         return
-    console.print(result.summary(), markup=False, highlight=False)
-    console.print(f"wrote {out_dir}")
+    typer.echo(result.summary())  # plain text: rich would re-wrap the table's long lines
+    typer.echo(f"wrote {out_dir}")
 
 
 def _stack(text: str | None) -> list[tuple[str, float]] | None:
@@ -73,7 +73,9 @@ def _stack(text: str | None) -> list[tuple[str, float]] | None:
     for part in text.split(","):
         d, sep, e = part.strip().partition(":")
         if not sep:
-            raise ConfigError(f"--stack expects thickness:eps_r items, e.g. 25nm:3,qd:3; got {part!r}")
+            raise ConfigError(
+                f"--stack expects thickness:eps_r items, e.g. 25nm:3,qd:3; got {part!r}"
+            )
         try:
             layers.append((d.strip(), float(e)))
         except ValueError:
@@ -181,8 +183,10 @@ def simulate(
     model: Annotated[str, typer.Option("--model", help="constant | poole-frenkel | egdm")] = "egdm",
     statistics: Annotated[
         str | None,
-        typer.Option("--statistics", help="boltzmann | gauss-fermi (default: gauss-fermi "
-                     "for egdm, else boltzmann)"),
+        typer.Option(
+            "--statistics",
+            help="boltzmann | gauss-fermi (default: gauss-fermi for egdm, else boltzmann)",
+        ),
     ] = "gauss-fermi",
     site_density: Annotated[
         str | None,
@@ -253,13 +257,13 @@ def simulate(
 @device_app.command("fit")
 def fit(
     files: Files,
-    model: Annotated[
-        str, typer.Option("--model", help="constant | poole-frenkel | egdm")
-    ] = "egdm",
+    model: Annotated[str, typer.Option("--model", help="constant | poole-frenkel | egdm")] = "egdm",
     statistics: Annotated[
         str | None,
-        typer.Option("--statistics", help="boltzmann | gauss-fermi (default: gauss-fermi "
-                     "for egdm, else boltzmann)"),
+        typer.Option(
+            "--statistics",
+            help="boltzmann | gauss-fermi (default: gauss-fermi for egdm, else boltzmann)",
+        ),
     ] = None,
     temperatures: TemperaturesOpt = None,
     thickness: ThicknessOpt = None,

@@ -185,7 +185,9 @@ def simulate_jv_model(
         mob = EGDMMobility(float(mu0_m2_Vs), float(sigma_eV), float(a_m), float(temperature_K))
     if site_density_m3 is None:
         site_density_m3 = 1.0 / a_m**3 if a_m is not None else 1e27
-    stats = Statistics(statistics, site_density_m3, sigma_eV if statistics == "gauss-fermi" else None)
+    stats = Statistics(
+        statistics, site_density_m3, sigma_eV if statistics == "gauss-fermi" else None
+    )
     dev = Device(
         thickness_m,
         eps_r,
@@ -273,9 +275,7 @@ def _build_params(
     mu_name = "mobility_m2_Vs" if model == "constant" else "mu0_m2_Vs"
     params = [_Param(mu_name, 0.0, -40.0, 40.0, lambda t, m=mu_start: m * np.exp(t))]
     if model == "poole-frenkel":
-        params.append(
-            _Param("gamma_sqrt_m_V", gamma_start / 1e-4, -5.0, 50.0, lambda t: t * 1e-4)
-        )
+        params.append(_Param("gamma_sqrt_m_V", gamma_start / 1e-4, -5.0, 50.0, lambda t: t * 1e-4))
     if model == "egdm":
         params.append(_Param("sigma_eV", sigma_start / 0.1, sigma_lo / 0.1, 3.0, lambda t: t * 0.1))
         if fit_a:
@@ -285,9 +285,7 @@ def _build_params(
     if fit_leak:
         params.append(_Param("leak_S_m2", 0.0, -60.0, 60.0, lambda t, g=g_start: g * np.exp(t)))
     if fit_series:
-        params.append(
-            _Param("series_resistance_ohm_m2", 0.1, 0.0, 1e3, lambda t, r=r_ref: t * r)
-        )
+        params.append(_Param("series_resistance_ohm_m2", 0.1, 0.0, 1e3, lambda t, r=r_ref: t * r))
     return params
 
 
@@ -482,9 +480,7 @@ def fit_drift_diffusion(
     lb = np.array([p.lo for p in params])
     ub = np.array([p.hi for p in params])
     x0 = np.clip([p.start for p in params], lb + 1e-9, ub - 1e-9)
-    sol = least_squares(
-        safe, x0, bounds=(lb, ub), method="trf", diff_step=1e-4, max_nfev=max_nfev
-    )
+    sol = least_squares(safe, x0, bounds=(lb, ub), method="trf", diff_step=1e-4, max_nfev=max_nfev)
     if np.array_equal(sol.fun, penalty):
         raise FitError("the drift-diffusion solver did not converge for any tried parameters")
     theta = sol.x
@@ -511,8 +507,8 @@ def fit_drift_diffusion(
         method = "t"
         use_profile = ci == "profile"
         if ci == "auto" and sd[i] > 0:
-            use_profile = lo_i < p.lo or hi_i > p.hi or _curvature_poor(
-                safe, theta, cov, i, tq, rss, s2
+            use_profile = (
+                lo_i < p.lo or hi_i > p.hi or _curvature_poor(safe, theta, cov, i, tq, rss, s2)
             )
         if use_profile and sd[i] > 0:
             prof = _profile_interval(
@@ -704,4 +700,3 @@ def fit_egdm(
             )
         ),
     )
-

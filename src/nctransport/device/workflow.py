@@ -257,9 +257,7 @@ def _inputs(jvs: list[_JV]) -> list[dict]:
 
 def _provenance(jvs: list[_JV], settings: dict) -> dict:
     first = jvs[0] if len(jvs) == 1 else None
-    prov = provenance(
-        first.path if first else None, first.sha256 if first else None, settings
-    )
+    prov = provenance(first.path if first else None, first.sha256 if first else None, settings)
     if len(jvs) > 1:
         prov["input"] = {"files": _inputs(jvs)}
     prov["inputs"] = _inputs(jvs)
@@ -334,25 +332,35 @@ class SCLCResult(ResultProtocol):
             t = f.get("temperature_K")
             tag += f" ({t:g} K)" if t else ""
             rows.append(
-                (f"mu Mott-Gurney {tag}", _fmt(f["mobility_m2_Vs"]) + " m2/Vs",
-                 _ci_text(f["mobility_ci95_m2_Vs"]))
+                (
+                    f"mu Mott-Gurney {tag}",
+                    _fmt(f["mobility_m2_Vs"]) + " m2/Vs",
+                    _ci_text(f["mobility_ci95_m2_Vs"]),
+                )
             )
             dd = f.get("mobility_drift_diffusion")
             if dd:
                 rows.append(
-                    (f"mu drift-diffusion {tag}", _fmt(dd["value_m2_V_s"]) + " m2/Vs",
-                     _ci_text(dd["ci95_m2_V_s"]) + " (diffusion included)")
+                    (
+                        f"mu drift-diffusion {tag}",
+                        _fmt(dd["value_m2_V_s"]) + " m2/Vs",
+                        _ci_text(dd["ci95_m2_V_s"]) + " (diffusion included)",
+                    )
                 )
             af = f.get("at_field")
             if af:
                 rows.append(
-                    (f"mu at {af['field_V_m']:.3g} V/m {tag}", _fmt(af["mobility_m2_Vs"]) +
-                     " m2/Vs", f"J/J_MG = {af['j_over_mott_gurney']:.3g} at {af['voltage_V']:.3g} V")
+                    (
+                        f"mu at {af['field_V_m']:.3g} V/m {tag}",
+                        _fmt(af["mobility_m2_Vs"]) + " m2/Vs",
+                        f"J/J_MG = {af['j_over_mott_gurney']:.3g} at {af['voltage_V']:.3g} V",
+                    )
                 )
         if self.arrhenius is not None:
             a = self.arrhenius
-            rows.append(("activation energy", f"{a.activation_eV:.3f} eV",
-                         _ci_text(a.activation_ci95_eV)))
+            rows.append(
+                ("activation energy", f"{a.activation_eV:.3f} eV", _ci_text(a.activation_ci95_eV))
+            )
             rows.append(("mu_inf", _fmt(a.mu_inf_m2_Vs) + " m2/Vs", _ci_text(a.mu_inf_ci95_m2_Vs)))
         if self.thickness_series is not None:
             ts = self.thickness_series
@@ -374,14 +382,20 @@ class SCLCResult(ResultProtocol):
             vv = np.geomspace(*fit.fit_range_V, 50)
             jm = mott_gurney_current(
                 np.clip(vv - (fit.offset_V or 0.0), 0, None),
-                thickness_m=L, eps_r=self.eps_r, mobility_m2_Vs=fit.mobility_m2_Vs,
+                thickness_m=L,
+                eps_r=self.eps_r,
+                mobility_m2_Vs=fit.mobility_m2_Vs,
             )
             if fit.leak_conductance_S_m2:
                 jm = jm + fit.leak_conductance_S_m2 * vv
             ax.loglog(vv, jm, "-", color=line.get_color())
             if dd is not None:
-                ax.loglog(dd.model_voltages_V[0], dd.model_current_density_A_m2[0], ":",
-                          color=line.get_color())
+                ax.loglog(
+                    dd.model_voltages_V[0],
+                    dd.model_current_density_A_m2[0],
+                    ":",
+                    color=line.get_color(),
+                )
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
         ax.legend(fontsize=7)
@@ -415,7 +429,8 @@ class SCLCResult(ResultProtocol):
         ax.semilogy(
             1000 / tt,
             arrhenius_mobility(tt, mu_inf_m2_Vs=arr.mu_inf_m2_Vs, activation_eV=arr.activation_eV),
-            "-", label=f"Δ = {arr.activation_eV:.3f} eV",
+            "-",
+            label=f"Δ = {arr.activation_eV:.3f} eV",
         )
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("μ(0) (m²/Vs)")
@@ -429,8 +444,9 @@ class SCLCResult(ResultProtocol):
         ax = _axes(ax)
         for name, v, j, L, *_ in self.curves:
             keep = (v > 0) & (j > 0)
-            ax.semilogy(v[keep], j[keep] * L**3, "o-", ms=3,
-                        label=f"{Path(name).stem} ({L * 1e9:.0f} nm)")
+            ax.semilogy(
+                v[keep], j[keep] * L**3, "o-", ms=3, label=f"{Path(name).stem} ({L * 1e9:.0f} nm)"
+            )
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J L³ (A m)")
         ax.set_title(f"J ∝ L^-{self.thickness_series.exponent:.2f}")
@@ -443,8 +459,13 @@ class SCLCResult(ResultProtocol):
         fig, (ax, axs) = new_figure(1, 2, figsize=(10, 4))
         self.plot_jv(ax)
         self.plot_slope(axs)
-        figs = [("sclc", "J-V with Mott-Gurney fits (dotted: drift-diffusion fit); local "
-                 "log-log slope", fig)]
+        figs = [
+            (
+                "sclc",
+                "J-V with Mott-Gurney fits (dotted: drift-diffusion fit); local log-log slope",
+                fig,
+            )
+        ]
         if self.arrhenius is not None:
             fig, ax = new_figure()
             self.plot_arrhenius(ax)
@@ -589,7 +610,13 @@ def sclc(
         )
     scaling = None
     if len({e["thickness_m"] for e in per_file}) >= 2:
-        scaling = thickness_scaling([(c[3], c[1], c[2]) for c in curves], fit_range_V=rng)
+        # Compare the devices inside their common SCLC (Mott-Gurney) range unless told.
+        common = rng
+        if common is None:
+            lo = max(c[5].fit_range_V[0] for c in curves)
+            hi = min(c[5].fit_range_V[1] for c in curves)
+            common = (lo, hi) if lo < hi else None
+        scaling = thickness_scaling([(c[3], c[1], c[2]) for c in curves], fit_range_V=common)
         lo, hi = scaling.exponent_ci95
         if not (hi >= 3.0 - L3_TOLERANCE and lo <= 3.0 + L3_TOLERANCE):
             warnings.append(
@@ -658,8 +685,9 @@ def _mobility_at_field(jv: _JV, L, eps, fit, field_V_m) -> dict:
             jv.path,
         )
     j_at = float(np.exp(np.interp(np.log(v_at), np.log(v), np.log(j))))
-    j_mg = float(mott_gurney_current(v_at, thickness_m=L, eps_r=eps,
-                                     mobility_m2_Vs=fit.mobility_m2_Vs))
+    j_mg = float(
+        mott_gurney_current(v_at, thickness_m=L, eps_r=eps, mobility_m2_Vs=fit.mobility_m2_Vs)
+    )
     ratio = j_at / j_mg
     return {
         "field_V_m": field_V_m,
@@ -746,8 +774,13 @@ class JVSimulation(ResultProtocol):
             for vi, ji in list(zip(v, j, strict=True))[:: max(1, v.size // 10)]
         ]
         if self.j_over_mott_gurney_at_max_V is not None:
-            rows.append(("J / J_Mott-Gurney at max V", f"{self.j_over_mott_gurney_at_max_V:.4g}",
-                         "diffusion and contacts"))
+            rows.append(
+                (
+                    "J / J_Mott-Gurney at max V",
+                    f"{self.j_over_mott_gurney_at_max_V:.4g}",
+                    "diffusion and contacts",
+                )
+            )
         rows.append(("max continuity error", f"{self.max_continuity_error:.2g}", "relative"))
         return rows
 
@@ -766,8 +799,9 @@ class JVSimulation(ResultProtocol):
         ]
         lines += [
             f"{vi!r},{ji!r}"
-            for vi, ji in zip(self.voltages_V.tolist(), self.current_density_A_m2.tolist(),
-                              strict=True)
+            for vi, ji in zip(
+                self.voltages_V.tolist(), self.current_density_A_m2.tolist(), strict=True
+            )
         ]
         return "\n".join(lines) + "\n"
 
@@ -786,8 +820,7 @@ class JVSimulation(ResultProtocol):
                 "J": (("V",), self.current_density_A_m2[order], {"units": "A/m**2"}),
             },
             coords={"V": ("V", v[order], {"units": "V"}), "x": ("x", self.x_m, {"units": "m"})},
-            attrs={"kind": "device_profiles",
-                   "temperature": f"{self.settings['temperature_K']} K"},
+            attrs={"kind": "device_profiles", "temperature": f"{self.settings['temperature_K']} K"},
         )
 
     def _write_data(self, out_dir: Path) -> list[Path]:
@@ -811,10 +844,14 @@ class JVSimulation(ResultProtocol):
         ax.loglog(v[keep], j[keep], "o-", ms=3, label="drift-diffusion")
         ax.loglog(
             v[keep],
-            mott_gurney_current(v[keep], thickness_m=self.settings["thickness_m"],
-                                eps_r=self.settings["eps_r"],
-                                mobility_m2_Vs=self.reference_mobility_m2_Vs),
-            "--", label="Mott-Gurney, μ(p→0, E→0)",
+            mott_gurney_current(
+                v[keep],
+                thickness_m=self.settings["thickness_m"],
+                eps_r=self.settings["eps_r"],
+                mobility_m2_Vs=self.reference_mobility_m2_Vs,
+            ),
+            "--",
+            label="Mott-Gurney, μ(p→0, E→0)",
         )
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
@@ -895,8 +932,11 @@ def simulate_jv(
     eps = _eps_r(eps_r)
     v = parse_voltages(voltages)
     # Profiles (5 arrays of n_V x points) and the banded Newton system (7 x 2 points).
-    check_memory(8.0 * (6 * v.size * points + 30 * points), "the drift-diffusion grid",
-                 option="--points or --voltages")
+    check_memory(
+        8.0 * (6 * v.size * points + 30 * points),
+        "the drift-diffusion grid",
+        option="--points or --voltages",
+    )
     sig = _optional_positive(sigma, "eV", "--sigma")
     a_m = _optional_positive(a, "m", "--a")
     if model == "constant":
@@ -923,20 +963,25 @@ def simulate_jv(
         raise ConfigError("--statistics gauss-fermi needs --sigma (and --a for the site density)")
     stats = Statistics(statistics, n_sites, sig if statistics == "gauss-fermi" else None)
     dev = Device(
-        L, eps, temperature_K=T,
+        L,
+        eps,
+        temperature_K=T,
         barrier_anode_eV=_energy(barrier_anode, "--barrier-anode"),
         barrier_cathode_eV=_energy(barrier_cathode, "--barrier-cathode"),
         image_force=image_force,
     )
-    sol = solve_jv(v, device=dev, mobility=mob, statistics=stats, n_points=int(points),
-                   keep_profiles=True)
+    sol = solve_jv(
+        v, device=dev, mobility=mob, statistics=stats, n_points=int(points), keep_profiles=True
+    )
     j = sol.current_density_A_m2
     ref_mu = float(mob.evaluate(np.array([0.0]), np.array([0.0]))[0][0])
     ratio = None
     v_top = float(np.max(v))
     if v_top > 0 and model == "constant":
-        ratio = float(j[int(np.argmax(v))] / mott_gurney_current(
-            v_top, thickness_m=L, eps_r=eps, mobility_m2_Vs=ref_mu))
+        ratio = float(
+            j[int(np.argmax(v))]
+            / mott_gurney_current(v_top, thickness_m=L, eps_r=eps, mobility_m2_Vs=ref_mu)
+        )
     settings = {
         "model": model,
         "statistics": statistics,
@@ -1062,12 +1107,13 @@ class JVFitResult(ResultProtocol):
         """Data (circles) and the fitted drift-diffusion curves (lines)."""
         ax = _axes(ax)
         f = self.fit
-        for (name, v, j, t, L), vm, jm in zip(
+        for (_name, v, j, t, L), vm, jm in zip(
             self.curves, f.model_voltages_V, f.model_current_density_A_m2, strict=True
         ):
             keep = (v > 0) & (j > 0)
-            line = ax.loglog(v[keep], j[keep], "o", ms=4, mfc="none",
-                             label=f"{t:.0f} K, {L * 1e9:.0f} nm")[0]
+            line = ax.loglog(
+                v[keep], j[keep], "o", ms=4, mfc="none", label=f"{t:.0f} K, {L * 1e9:.0f} nm"
+            )[0]
             ax.loglog(vm, jm, "-", color=line.get_color())
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
@@ -1197,8 +1243,16 @@ def fit_jv(
     }
     return JVFitResult(
         fit=res,
-        curves=tuple((c.label, np.asarray(c.voltages_V), np.asarray(c.current_density_A_m2),
-                      c.temperature_K, c.thickness_m) for c in curves),
+        curves=tuple(
+            (
+                c.label,
+                np.asarray(c.voltages_V),
+                np.asarray(c.current_density_A_m2),
+                c.temperature_K,
+                c.thickness_m,
+            )
+            for c in curves
+        ),
         settings=settings,
         prov=_provenance(jvs, settings),
         warnings=tuple(warnings),
@@ -1263,14 +1317,29 @@ class TELResult(ResultProtocol):
         rows = []
         for f in self.files:
             tag = Path(f["path"]).name if f.get("path") else "curve"
-            rows.append((f"tau_d {tag} ({f['voltage_V']:g} V)", _fmt(f["transit_time_s"]) + " s",
-                         _ci_text(f["transit_time_ci95_s"])))
-            rows.append((f"mu {tag}", _fmt(f["mobility_m2_Vs"]) + " m2/Vs",
-                         f"E^0.5 = {f['sqrt_field_sqrt_V_cm']:.4g} (V/cm)^0.5"))
+            rows.append(
+                (
+                    f"tau_d {tag} ({f['voltage_V']:g} V)",
+                    _fmt(f["transit_time_s"]) + " s",
+                    _ci_text(f["transit_time_ci95_s"]),
+                )
+            )
+            rows.append(
+                (
+                    f"mu {tag}",
+                    _fmt(f["mobility_m2_Vs"]) + " m2/Vs",
+                    f"E^0.5 = {f['sqrt_field_sqrt_V_cm']:.4g} (V/cm)^0.5",
+                )
+            )
         if self.poole_frenkel is not None:
             pf = self.poole_frenkel
-            rows.append(("Poole-Frenkel gamma", f"{pf.gamma_sqrt_m_V:.4g} (m/V)^0.5",
-                         _ci_text(pf.gamma_ci95_sqrt_m_V)))
+            rows.append(
+                (
+                    "Poole-Frenkel gamma",
+                    f"{pf.gamma_sqrt_m_V:.4g} (m/V)^0.5",
+                    _ci_text(pf.gamma_ci95_sqrt_m_V),
+                )
+            )
         return rows
 
     def _plot_default(self, ax):
@@ -1381,8 +1450,9 @@ def tel(
             }
         )
         curves.append((path.name if path else "dataset", w, y, fit, v))
-        infos.append({"path": None if path is None else str(path),
-                      "sha256": ds.attrs.get("source_sha256")})
+        infos.append(
+            {"path": None if path is None else str(path), "sha256": ds.attrs.get("source_sha256")}
+        )
     pf = None
     if len({e["voltage_V"] for e in per_file}) >= 3:
         pf = fit_poole_frenkel(
@@ -1396,13 +1466,19 @@ def tel(
         "transport_layer_index": index,
         "fit_from_s": start,
     }
-    prov = provenance(infos[0]["path"] if len(infos) == 1 else None,
-                      infos[0]["sha256"] if len(infos) == 1 else None, settings)
+    prov = provenance(
+        infos[0]["path"] if len(infos) == 1 else None,
+        infos[0]["sha256"] if len(infos) == 1 else None,
+        settings,
+    )
     if len(infos) > 1:
         prov["input"] = {"files": infos}
     prov["inputs"] = infos
     return TELResult(
-        files=tuple(per_file), curves=tuple(curves), poole_frenkel=pf, settings=settings,
+        files=tuple(per_file),
+        curves=tuple(curves),
+        poole_frenkel=pf,
+        settings=settings,
         prov=prov,
     )
 
