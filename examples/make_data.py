@@ -37,8 +37,8 @@ import numpy as np
 from scipy.special import erfc
 
 from nctransport.io import load
-from nctransport.reproduce import qled as QLED
 from nctransport.io.atomic import write_text
+from nctransport.reproduce import qled as QLED
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

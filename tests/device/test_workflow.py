@@ -29,7 +29,8 @@ def _reference(case: str):
 
 def _csv(path: Path, v, j, *, temperature=297.0, thickness=110e-9) -> Path:
     lines = [f"# temperature: {temperature:g} K", f"# thickness: {thickness * 1e9:g} nm"]
-    lines += ["V [V],J [A/m2]"] + [f"{a!r},{b!r}" for a, b in zip(v.tolist(), j.tolist())]
+    lines += ["V [V],J [A/m2]"]
+    lines += [f"{a!r},{b!r}" for a, b in zip(v.tolist(), j.tolist(), strict=True)]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -211,7 +212,7 @@ def _coverage(model, truth, curves_truth, noise, n_rep, seed, **kw):
             for v, j, t in curves_truth
         ]
         fit = fit_drift_diffusion(curves, model=model, relative_noise=noise, **kw)
-        for name, corr_row in fit.correlations.items():
+        for corr_row in fit.correlations.values():
             assert all(-1.0 <= c <= 1.0 for c in corr_row.values())
         for k, val in truth.items():
             lo, hi = fit.parameters[k].ci95
