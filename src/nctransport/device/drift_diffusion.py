@@ -47,7 +47,6 @@ from functools import lru_cache
 import numpy as np
 from scipy.constants import e as Q_E
 from scipy.constants import epsilon_0 as EPS0
-from scipy.interpolate import CubicHermiteSpline
 from scipy.linalg import LinAlgError, solve_banded
 
 from nctransport.device.mobility import K_B_EV
@@ -189,6 +188,8 @@ class _LogDensity:
         self.kind = kind
         self.s = s
         if kind == "gauss-fermi":
+            from scipy.interpolate import CubicHermiteSpline  # only Gauss-Fermi needs it
+
             assert s is not None
             # Below lo the Fermi factor is 1 to < 1e-13 over the occupied states and the
             # Boltzmann tail ln n = eta + s^2/2 is exact; eta > 40 is never physical here.

@@ -873,10 +873,10 @@ class JVSimulation(ResultProtocol):
     def _figures(self):
         from nctransport.plotting import new_figure
 
-        fig, (ax, axp) = new_figure(1, 2, figsize=(9, 3.6))
+        # One small panel: the figure is most of a simulation's cost (profiles: plot_density).
+        fig, ax = new_figure(figsize=(5, 3.6))
         self.plot_jv(ax)
-        self.plot_density(axp)
-        return [("simulation", "J-V and hole density profiles", fig)]
+        return [("simulation", "J-V with the Mott-Gurney law of the low-field mobility", fig)]
 
 
 def simulate_jv(
