@@ -14,9 +14,11 @@ can be read against it:
   instrument response (FWHM 0.12 ns), Poisson-counted.
 * ``jv_220K.csv``, ``jv_260K.csv``, ``jv_297K.csv`` -- hole-only J-V curves of a 110 nm QD
   layer solved by :func:`nctransport.device.drift_diffusion.solve_jv` with the EGDM mobility
-  and Gauss-Fermi statistics at Li 2024's fit (sigma = 0.12 eV, a = 2.8 nm; mu0 chosen so
-  that mu(297 K, p -> 0, E -> 0) = 4.4e-11 m^2/Vs as in Li 2024), with 2 % multiplicative
-  noise (fixed seed).
+  and Gauss-Fermi statistics at Li 2024's fit (sigma = 0.12 eV, a = 2.8 nm) and
+  mu0 = 2.1e-8 m^2/Vs, chosen so that the *Mott-Gurney* mobility of the 297 K curve is Li
+  2024's 4.4e-11 m^2/Vs (the paper's 4.4e-11 is a Mott-Gurney mobility, not the EGDM
+  zero-density limit, which is ~2e-12 here), with 2 % multiplicative noise (fixed seed).
+  The constants live in :mod:`nctransport.reproduce.qled`, which reproduces the paper's rows.
 
 * ``ta_spectra.csv`` -- a transient-absorption bleach map ``t [ps] \\ energy [eV]`` whose peak
   red-shifts exponentially (time constant 2 ps) to Delta E = -sigma^2 / (2 kT) (Liu 2021,
@@ -36,6 +38,7 @@ from scipy.special import erfc
 
 from nctransport.io import load
 from nctransport.io.atomic import write_text
+from nctransport.reproduce import qled as QLED
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -48,14 +51,14 @@ MAP_IRF_SIGMA_S = 0.05e-9  # instrument response (Gaussian), FWHM 0.12 ns
 MAP_PEAK_COUNTS = 400.0
 MAP_BACKGROUND_COUNTS = 3.0
 
-# ---- J-V truth (Li 2024) -------------------------------------------------------------
-JV_THICKNESS_M = 110e-9
-JV_EPS_R = 3.5
-JV_SIGMA_EV = 0.12
-JV_A_M = 2.8e-9
-JV_MU_297K_M2_VS = 4.4e-11
+# ---- J-V truth (Li 2024; one source of truth with the reproduction) -------------------
+JV_THICKNESS_M = QLED.THICKNESS_M
+JV_EPS_R = QLED.EPS_R
+JV_SIGMA_EV = QLED.SIGMA_EV
+JV_A_M = QLED.A_M
+JV_MU0_M2_VS = QLED.MU0_M2_VS
 JV_TEMPERATURES_K = (220.0, 260.0, 297.0)
-JV_NOISE = 0.02
+JV_NOISE = QLED.NOISE
 
 
 def _fmt(v: float) -> str:
@@ -156,34 +159,10 @@ def make_ta_spectra(path: Path, seed: int = 7) -> Path:
     return path
 
 
-def egdm_mu0_for(mu_target: float, temperature_K: float, sigma_eV: float) -> float:
-    """mu0 such that the EGDM low-density, zero-field mobility equals ``mu_target``.
-
-    EGDM (Pasveer 2005; Li 2024 with c1 folded into mu0): mu(p -> 0, E -> 0) =
-    mu0 exp(-c2 s^2), c2 = 0.42, s = sigma / kT.
-    """
-    from nctransport.device.mobility import K_B_EV
-
-    s = sigma_eV / (K_B_EV * temperature_K)
-    return mu_target / np.exp(-0.42 * s * s)
-
-
 def make_jv(path: Path, temperature_K: float, seed: int) -> Path:
     """Write one EGDM J-V CSV at ``temperature_K``; return its path."""
-    from nctransport.device.drift_diffusion import Device, Statistics, solve_jv
-    from nctransport.device.mobility import EGDMMobility
-
-    mu0 = egdm_mu0_for(JV_MU_297K_M2_VS, 297.0, JV_SIGMA_EV)
-    voltages = np.round(np.geomspace(0.2, 8.0, 24), 4)
-    sol = solve_jv(
-        voltages,
-        device=Device(JV_THICKNESS_M, JV_EPS_R, temperature_K=temperature_K),
-        mobility=EGDMMobility(mu0, JV_SIGMA_EV, JV_A_M, temperature_K),
-        statistics=Statistics("gauss-fermi", site_density_m3=JV_A_M**-3, sigma_eV=JV_SIGMA_EV),
-        n_points=160,
-    )
-    rng = np.random.default_rng(seed)
-    j = sol.current_density_A_m2 * np.exp(JV_NOISE * rng.standard_normal(voltages.size))
+    mu0 = JV_MU0_M2_VS
+    voltages, j = QLED.synthetic_jv(temperature_K, n_points=160, noise=JV_NOISE, seed=seed)
     lines = [
         "# technique: J-V (hole-only device)",
         "# sample: QD hole-only diode (synthetic, examples/make_data.py)",

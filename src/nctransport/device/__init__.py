@@ -7,41 +7,43 @@ regimes, thickness scaling), :mod:`.arrhenius`, :mod:`.transit` (TEL transit tim
 Poole-Frenkel fit) and :mod:`.fit` (EGDM fit to J-V at several temperatures).
 """
 
-from nctransport.device.arrhenius import ArrheniusFit, arrhenius_mobility, fit_arrhenius
-from nctransport.device.drift_diffusion import (
-    Device,
-    JVSolution,
-    Statistics,
-    mott_gurney_current,
-    solve_jv,
-)
-from nctransport.device.fit import EGDMFit, JVCurve, fit_egdm, simulate_egdm_jv
-from nctransport.device.mobility import (
-    ConstantMobility,
-    EGDMMobility,
-    PooleFrenkelMobility,
-    constant,
-    egdm,
-    gdm,
-    poole_frenkel,
-)
-from nctransport.device.sclc import (
-    SCLCFit,
-    SlopeRegime,
-    ThicknessScaling,
-    fit_mott_gurney,
-    loglog_slope,
-    slope_regimes,
-    thickness_scaling,
-)
-from nctransport.device.statistics import einstein_ratio, gauss_fermi_density
-from nctransport.device.transit import (
-    PooleFrenkelFit,
-    TransitTimeFit,
-    fit_poole_frenkel,
-    transit_mobility,
-    transit_time,
-)
+# Submodules are imported on first use (PEP 562): `device simulate` must not pay for
+# scipy.optimize, scipy.stats or the fits it does not use.
+_LAZY = {
+    "ArrheniusFit": "nctransport.device.arrhenius",
+    "ConstantMobility": "nctransport.device.mobility",
+    "Device": "nctransport.device.drift_diffusion",
+    "EGDMFit": "nctransport.device.fit",
+    "EGDMMobility": "nctransport.device.mobility",
+    "JVCurve": "nctransport.device.fit",
+    "JVSolution": "nctransport.device.drift_diffusion",
+    "PooleFrenkelFit": "nctransport.device.transit",
+    "PooleFrenkelMobility": "nctransport.device.mobility",
+    "SCLCFit": "nctransport.device.sclc",
+    "SlopeRegime": "nctransport.device.sclc",
+    "Statistics": "nctransport.device.drift_diffusion",
+    "ThicknessScaling": "nctransport.device.sclc",
+    "TransitTimeFit": "nctransport.device.transit",
+    "arrhenius_mobility": "nctransport.device.arrhenius",
+    "constant": "nctransport.device.mobility",
+    "egdm": "nctransport.device.mobility",
+    "einstein_ratio": "nctransport.device.statistics",
+    "fit_arrhenius": "nctransport.device.arrhenius",
+    "fit_egdm": "nctransport.device.fit",
+    "fit_mott_gurney": "nctransport.device.sclc",
+    "fit_poole_frenkel": "nctransport.device.transit",
+    "gauss_fermi_density": "nctransport.device.statistics",
+    "gdm": "nctransport.device.mobility",
+    "loglog_slope": "nctransport.device.sclc",
+    "mott_gurney_current": "nctransport.device.drift_diffusion",
+    "poole_frenkel": "nctransport.device.mobility",
+    "simulate_egdm_jv": "nctransport.device.fit",
+    "slope_regimes": "nctransport.device.sclc",
+    "solve_jv": "nctransport.device.drift_diffusion",
+    "thickness_scaling": "nctransport.device.sclc",
+    "transit_mobility": "nctransport.device.transit",
+    "transit_time": "nctransport.device.transit",
+}
 
 __all__ = [
     "ArrheniusFit",
@@ -78,3 +80,17 @@ __all__ = [
     "transit_mobility",
     "transit_time",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from nctransport.errors import FitError
 
 
 def t95(dof: int) -> float:
     """Two-sided 95% Student-t quantile for ``dof`` degrees of freedom."""
+    from scipy import stats  # scipy.stats is slow to import: only when a CI is computed
+
     return float(stats.t.ppf(0.975, max(int(dof), 1)))
 
 

@@ -47,7 +47,6 @@ from functools import lru_cache
 import numpy as np
 from scipy.constants import e as Q_E
 from scipy.constants import epsilon_0 as EPS0
-from scipy.interpolate import CubicHermiteSpline
 from scipy.linalg import LinAlgError, solve_banded
 
 from nctransport.device.mobility import K_B_EV
@@ -189,6 +188,8 @@ class _LogDensity:
         self.kind = kind
         self.s = s
         if kind == "gauss-fermi":
+            from scipy.interpolate import CubicHermiteSpline  # only Gauss-Fermi needs it
+
             assert s is not None
             # Below lo the Fermi factor is 1 to < 1e-13 over the occupied states and the
             # Boltzmann tail ln n = eta + s^2/2 is exact; eta > 40 is never physical here.
@@ -589,26 +590,37 @@ def _solve_at(system, device, guess: _State, voltage, tol, max_iter):
     raise _NoConvergence(it, float("nan"))
 
 
+#: Above this reduced disorder sigma/kT the equilibrium is always reached by continuation in
+#: disorder: a direct Newton solve there converges or not depending on rounding (LAPACK build,
+#: SIMD exp), so the outcome would not be reproducible across machines.
+DIRECT_EQUILIBRIUM_MAX_S = 8.0
+
+
 def _equilibrium(system, device, stats, mobility, x, tol, max_iter) -> _State:
     bc = system.boundary(0.0, device.barrier_anode_eV, device.barrier_cathode_eV)
-    guess = _equilibrium_guess(system, bc)
-    try:
-        return _solve_at(system, device, guess, 0.0, tol, 4 * max_iter)[0]
-    except _NoConvergence as exc:
-        if stats.kind != "gauss-fermi":
-            raise ConvergenceError(
-                f"equilibrium (V = 0 V) did not converge after {exc.iterations} Newton "
-                f"iterations (last update {exc.last_step:.3g} kT)"
-            ) from None
-    # Continuation in sigma/kT: solve a weakly disordered DOS first, then widen it.
     kt = system.vt
-    s_target = stats.sigma_eV / kt
+    s_target = None if stats.kind != "gauss-fermi" else stats.sigma_eV / kt
+    if s_target is None or s_target <= DIRECT_EQUILIBRIUM_MAX_S:
+        guess = _equilibrium_guess(system, bc)
+        try:
+            st = _solve_at(system, device, guess, 0.0, tol, 4 * max_iter)[0]
+            if s_target is None or _current(system, st)[1] < MAX_CONTINUITY_ERROR:
+                return st
+        except _NoConvergence as exc:
+            if s_target is None:
+                raise ConvergenceError(
+                    f"equilibrium (V = 0 V) did not converge after {exc.iterations} Newton "
+                    f"iterations (last update {exc.last_step:.3g} kT)"
+                ) from None
+    # Continuation in sigma/kT: solve a weakly disordered DOS first, then widen it.
     st = None
-    for s in np.linspace(min(2.0, s_target), s_target, 8):
+    for s in np.linspace(min(2.0, s_target), s_target, max(8, int(np.ceil(s_target)))):
         mob = mobility
         if hasattr(mobility, "sigma_eV"):  # the same disorder in the mobility (EGDM)
             mob = dataclasses.replace(mobility, sigma_eV=s * kt)
-        sub = _System(device, mob, dataclasses.replace(stats, sigma_eV=s * kt), x)
+        sub = system if s == s_target and mob is mobility else None
+        if sub is None:
+            sub = _System(device, mob, dataclasses.replace(stats, sigma_eV=s * kt), x)
         start = _equilibrium_guess(sub, bc) if st is None else st
         try:
             st = _solve_at(sub, device, start, 0.0, tol, 4 * max_iter)[0]

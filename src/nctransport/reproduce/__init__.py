@@ -21,7 +21,9 @@ from nctransport.errors import ConfigError
 from nctransport.results import ResultProtocol, to_jsonable
 
 #: Reproduction name -> module (relative to this package). Order is the order in the doc.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "qled": "qled",
+}
 
 
 @dataclass(frozen=True)
