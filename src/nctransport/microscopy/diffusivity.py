@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from nctransport.errors import FitError
 from nctransport.microscopy.msd import MsdResult
@@ -238,7 +238,7 @@ def fit_diffusivity(
     cov = cov * scale2
     d, s02 = float(beta[1]), float(beta[0])
     se = math.sqrt(cov[1, 1]) if np.isfinite(cov[1, 1]) else math.nan
-    q = float(stats.t.ppf(0.975, dof)) if dof > 0 else math.nan
+    q = float(special.stdtrit(dof, 0.975)) if dof > 0 else math.nan
     s0 = math.sqrt(s02) if s02 > 0 else math.nan
     s0_err = math.sqrt(cov[0, 0]) / (2.0 * s0) if s02 > 0 else math.nan
     return DiffusivityResult(
@@ -286,7 +286,7 @@ def fit_msd_origin(
     cov = cov * (chi2 / dof)
     d = float(beta[0])
     se = math.sqrt(cov[0, 0])
-    q = float(stats.t.ppf(0.975, dof))
+    q = float(special.stdtrit(dof, 0.975))
     return DiffusivityResult(
         value=d,
         stderr=se,
