@@ -42,7 +42,7 @@ def bin_series(
     The error of a bin mean is ``sqrt(sum err^2) / n``. Short series come back unchanged.
 
     >>> t, y, e = bin_series(np.arange(10.0), np.arange(10.0), np.ones(10), n_max=5)
-    >>> t.tolist(), y.tolist(), [round(v, 3) for v in e]
+    >>> t.tolist(), y.tolist(), np.round(e, 3).tolist()
     ([0.5, 2.5, 4.5, 6.5, 8.5], [0.5, 2.5, 4.5, 6.5, 8.5], [0.707, 0.707, 0.707, 0.707, 0.707])
     """
     t = np.asarray(t, dtype=float)

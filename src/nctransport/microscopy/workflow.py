@@ -29,6 +29,9 @@ __all__ = ["analyze", "series", "analysis_settings", "load_data", "named_errors"
 #: unit is wrong (and squares of the values overflow in the fits).
 _MAX_T_S = 1e3
 _MAX_X_M = 1.0
+#: Smallest median step accepted per axis unit (1 as, 1 pm) and largest |signal|.
+_MIN_STEP = {"s": 1e-18, "m": 1e-12}
+_MAX_SIGNAL = 1e100
 
 #: Files ``analyze`` writes into its output directory (``series`` writes SERIES_FILES).
 ANALYZE_FILES = (
@@ -179,12 +182,27 @@ def _check_coordinates(ds: Any, path: str | None) -> None:
         limit, unit = (_MAX_T_S, "s") if dim == "t" else (_MAX_X_M, "m")
         if not np.all(np.isfinite(v)):
             raise InputError(f"the {dim} axis has non-finite values", path)
+        flag = f"--{'t' if dim == 't' else 'x'}-unit"
         if v.size and float(np.max(np.abs(v))) > limit:
             raise InputError(
                 f"the {dim} axis reaches {float(np.max(np.abs(v))):.3g} {unit} (> {limit:g} "
-                f"{unit}); check its unit (--{dim if dim == 't' else 'x'}-unit)",
+                f"{unit}); check its unit ({flag})",
                 path,
             )
+        step = float(np.median(np.abs(np.diff(v)))) if v.size > 1 else None
+        if step is not None and step < _MIN_STEP[unit]:
+            raise InputError(
+                f"the {dim} axis steps by {step:.3g} {unit} (< {_MIN_STEP[unit]:g} {unit}); "
+                f"check its unit ({flag})",
+                path,
+            )
+    peak = float(np.nanmax(np.abs(ds[SIGNAL].values), initial=0.0))
+    if not peak <= _MAX_SIGNAL:
+        raise InputError(
+            f"signal values reach {peak:.3g}; above {_MAX_SIGNAL:g} their squares overflow "
+            "(rescale the data)",
+            path,
+        )
 
 
 @contextmanager
