@@ -257,6 +257,14 @@ class AnalysisResult(ResultProtocol):
         out["input"] = input_entry(self.dataset, res["input"])
         return out
 
+    def write(self, out_dir: Any, **kwargs: Any) -> list[Any]:
+        """Write results.json, msd.csv, profiles.nc and (``report=True``) the figures and
+        report.html; refuses a folder where one of these names is the input itself."""
+        from nctransport.microscopy.workflow import ANALYZE_FILES, check_not_overwriting_inputs
+
+        check_not_overwriting_inputs(out_dir, self.input_paths(), ANALYZE_FILES)
+        return super().write(out_dir, **kwargs)
+
     def _write_data(self, out_dir: Any) -> list[Any]:
         """msd.csv (every usable frame) and profiles.nc (per-frame fit parameters)."""
         from nctransport.io.atomic import write_text

@@ -316,6 +316,14 @@ class SeriesResult(ResultProtocol):
     def input_paths(self) -> list[Path]:
         return [Path(p.path) for p in self.points]
 
+    def write(self, out_dir: Any, **kwargs: Any) -> list[Path]:
+        """Write results.json, series.csv and (``report=True``) the figure and report.html;
+        refuses a folder where one of these names is an input."""
+        from nctransport.microscopy.workflow import SERIES_FILES, check_not_overwriting_inputs
+
+        check_not_overwriting_inputs(out_dir, self.input_paths(), SERIES_FILES)
+        return super().write(out_dir, **kwargs)
+
     def _report_results(self) -> dict[str, Any]:
         return {k: v for k, v in self.to_dict().items() if k != "inputs"}
 
