@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from nctransport.dataset import SIGNAL
-from nctransport.plotting import COLORS, label_axes, log_axes, new_figure, new_fit_figure
+from nctransport.plotting import COLORS, label_axes, new_figure, new_fit_figure
 
 __all__ = [
     "plot_map",
@@ -57,6 +57,25 @@ def bin_series(
     if err is not None:
         eb = np.sqrt(np.add.reduceat(np.asarray(err, dtype=float) ** 2, edges[:-1])) / counts
     return tb, yb, eb
+
+
+def _cheap_log(ax: Any, *, x: bool = False, y: bool = False) -> None:
+    """Log axes with decade ticks in plain numbers and no minor tick labels: mathtext tick
+    labels and dozens of minor ticks were most of a report figure's drawing time."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    for on, set_scale, axis in ((x, ax.set_xscale, ax.xaxis), (y, ax.set_yscale, ax.yaxis)):
+        if on:
+            set_scale("log", nonpositive="mask")
+            axis.set_major_locator(LogLocator(base=10, numticks=8))
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            axis.set_minor_locator(NullLocator())
+
+
+def _fixed_layout(fig: Any, **margins: float) -> None:
+    """Fixed margins instead of constrained layout (which measured every artist twice)."""
+    fig.set_layout_engine(None)  # outside the rc context: no engine at all
+    fig.subplots_adjust(**margins)
 
 
 def _finite_or_none(e: np.ndarray | None) -> np.ndarray | None:
@@ -245,7 +264,7 @@ def plot_msd_loglog(result: Any, ax: Any = None) -> Any:
                 lw=2,
                 label=f"α = {r.alpha:.2f} ± {r.alpha_err:.2f} ({r.kind})",
             )
-    log_axes(ax, x=True, y=True)
+    _cheap_log(ax, x=True, y=True)
     label_axes(ax, x=("t - t_ref", "ns"), y=("MSD", "nm^2"))
     ax.legend(fontsize=8)
     return ax
@@ -264,7 +283,7 @@ def plot_time_dependent_diffusivity(result: Any, ax: Any = None) -> Any:
     tb, db, eb = bin_series((td - m.t_ref) * 1e9, dt_ * 1e4, dt_err * 1e4)
     ax.errorbar(tb, db, yerr=_finite_or_none(eb), fmt="o", ms=3, lw=0.8, label="D(t)")
     ax.axhline(result.diffusivity.value * 1e4, color="k", ls="--", lw=0.8, label="D (σ0 free)")
-    ax.set_xscale("log")
+    _cheap_log(ax, x=True)
     label_axes(ax, x=("t - t_ref", "ns"), y=("D(t) = MSD / 2t", "cm^2/s"))
     ax.legend(fontsize=8)
     return ax
@@ -292,7 +311,7 @@ def plot_decay(result: Any, ax: Any = None) -> Any:
             lt.t_cross * 1e9, color="k", ls="--", lw=0.8, label=f"τ_1/e = {lt.value * 1e9:.3g} ns"
         )
     if np.any(yb > 0):
-        ax.set_yscale("log", nonpositive="mask")
+        _cheap_log(ax, y=True)
     label_axes(
         ax,
         x=("t", "ns"),
@@ -307,6 +326,7 @@ def analysis_figures(result: Any) -> list[tuple[str, str, Any]]:
     figs: list[tuple[str, str, Any]] = []
     if result.dataset is not None:
         fig, ax = new_figure(figsize=(6.5, 4.5))
+        _fixed_layout(fig, left=0.11, right=0.98, bottom=0.11, top=0.93)
         plot_map(result, ax)
         figs.append(
             (
@@ -317,9 +337,11 @@ def analysis_figures(result: Any) -> list[tuple[str, str, Any]]:
             )
         )
         fig, (ax, axr) = new_fit_figure(figsize=(6.5, 5.5))
+        _fixed_layout(fig, left=0.17, right=0.97, bottom=0.09, top=0.94, hspace=0.1)
         plot_profiles(result, ax, axr)
         figs.append(("profiles", "Profiles of four frames with their fits and residuals.", fig))
     fig, (ax, axl, axd) = new_figure(1, 3, figsize=(14.0, 4.0))
+    _fixed_layout(fig, left=0.06, right=0.99, bottom=0.13, top=0.95, wspace=0.28)
     plot_msd(result, ax)
     plot_msd_loglog(result, axl)
     plot_time_dependent_diffusivity(result, axd)
@@ -332,6 +354,7 @@ def analysis_figures(result: Any) -> list[tuple[str, str, Any]]:
         )
     )
     fig, ax = new_figure(figsize=(6.0, 4.0))
+    _fixed_layout(fig, left=0.12, right=0.97, bottom=0.12, top=0.95)
     plot_decay(result, ax)
     figs.append(("decay", "Space-integrated signal with the 1/e lifetime.", fig))
     return figs
