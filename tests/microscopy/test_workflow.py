@@ -70,6 +70,18 @@ def test_api_on_a_dataset_matches_the_file(result, map_csv):
     assert a["msd"] == b["msd"]
 
 
+def test_api_example_on_a_dataset_without_a_file(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    r = nct.analyze(_map(seed=7), window="0ns:3ns")
+    assert r.plot().get_lines()
+    r.write(tmp_path / "ds")
+    assert (tmp_path / "ds" / "report.html").is_file()
+    assert r.to_dict()["input"]["path"] is None
+    assert r.to_dict()["diffusivity"]["value_cm2_s"] == pytest.approx(D * 1e4, rel=0.2)
+
+
 def test_plot_methods_draw_on_given_axes(result):
     from nctransport.plotting import new_figure
 

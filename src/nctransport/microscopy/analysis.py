@@ -16,6 +16,7 @@ frames, poor or non-Gaussian fits, error inflation, a contracting MSD) goes to
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -263,7 +264,8 @@ class AnalysisResult(ResultProtocol):
         from nctransport.microscopy.workflow import ANALYZE_FILES, check_not_overwriting_inputs
 
         check_not_overwriting_inputs(out_dir, self.input_paths(), ANALYZE_FILES)
-        return super().write(out_dir, **kwargs)
+        with quiet_numerics():  # figures of hostile data: no raw NumPy/matplotlib warnings
+            return super().write(out_dir, **kwargs)
 
     def _write_data(self, out_dir: Any) -> list[Any]:
         """msd.csv (every usable frame) and profiles.nc (per-frame fit parameters)."""
@@ -305,6 +307,18 @@ class AnalysisResult(ResultProtocol):
         from nctransport.microscopy.analysis_figures import plot_decay
 
         return plot_decay(self, ax)
+
+
+@contextmanager
+def quiet_numerics():
+    """No NumPy RuntimeWarning (NaN frames, log of non-positive values) and no matplotlib
+    UserWarning reaches the terminal; what matters is in the result's warnings."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        yield
 
 
 def _fmt(v: Any, digits: int = 4) -> str:

@@ -11,7 +11,6 @@ float in SI units. They return results with the project's result protocol
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -212,9 +211,10 @@ def named_errors(path: str | None):
     (overflow in a rejected trial step, an all-NaN frame...) never reach the terminal."""
     import numpy as np
 
+    from nctransport.microscopy.analysis import quiet_numerics
+
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with quiet_numerics():
             yield
     except NctransportError as exc:
         if exc.path is None and path is not None:
