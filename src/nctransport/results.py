@@ -36,7 +36,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
+        return _array_to_jsonable(obj)
     if isinstance(obj, np.bool_ | bool):
         return bool(obj)
     if isinstance(obj, np.integer):
@@ -49,6 +49,22 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Enum):
         return obj.value
     return obj
+
+
+def _array_to_jsonable(a: np.ndarray) -> Any:
+    """Numeric arrays in one vectorised step (``tolist`` gives Python numbers; non-finite
+    floats become None via an object array), so serialising costs what is written rather
+    than a Python-level walk of every element. Other dtypes fall back to the walk."""
+    if a.dtype.kind in "biu":
+        return a.tolist()
+    if a.dtype.kind == "f":
+        finite = np.isfinite(a)
+        if finite.all():
+            return a.astype(float, copy=False).tolist()
+        o = a.astype(float).astype(object)
+        o[~finite] = None
+        return o.tolist()
+    return to_jsonable(a.tolist())
 
 
 def dumps(obj: Any) -> str:

@@ -16,12 +16,13 @@ frames, poor or non-Gaussian fits, error inflation, a contracting MSD) goes to
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from scipy import stats
+from scipy import special
 
 from nctransport.dataset import get_quantity, kind_of
 from nctransport.errors import ConfigError, FitError, InputError
@@ -47,7 +48,7 @@ from nctransport.microscopy.lengths import (
 from nctransport.microscopy.msd import MsdResult, compute_msd
 from nctransport.microscopy.regimes import RegimeFit, fit_regimes
 from nctransport.microscopy.window import DEFAULT_SNR, FitWindow, default_window, parse_window
-from nctransport.results import provenance, to_jsonable
+from nctransport.results import ResultProtocol, SummaryRow, provenance, to_jsonable
 
 __all__ = ["AnalysisSettings", "AnalysisResult", "analyze_map"]
 
@@ -125,8 +126,16 @@ class AnalysisSettings:
 
 
 @dataclass(frozen=True, eq=False)
-class AnalysisResult:
-    """Everything ``analyze`` found; :meth:`to_results` gives the results.json layout."""
+class AnalysisResult(ResultProtocol):
+    """Everything ``analyze`` found (SI units inside).
+
+    :meth:`to_dict` is exactly results.json (display units in the key names, e.g.
+    ``r.to_dict()["diffusivity"]["value_cm2_s"]``); :meth:`write` adds msd.csv, profiles.nc,
+    the figures and report.html; ``plot_map``, ``plot_profiles``, ``plot_msd`` and
+    ``plot_decay`` draw on a given Axes.
+    """
+
+    workflow = "analyze"
 
     settings: AnalysisSettings
     fits: Any  # ProfileFits
@@ -152,9 +161,20 @@ class AnalysisResult:
     source_sha256: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
     axes: dict[str, Any] | None = None  # anisotropic 2D: D along each fitted axis
+    #: The dataset analysed (for the map and profile figures; not written to results.json).
+    dataset: Any = field(default=None, repr=False)
+    #: Loader overrides (units, t0, metadata...) stored in ``settings.load``.
+    load_options: dict[str, Any] = field(default_factory=dict)
 
     def to_results(self) -> dict[str, Any]:
-        """The results.json dictionary, keys as issue 4 lists them (units in the names)."""
+        """The results.json dictionary, keys as issue 4 lists them (units in the names).
+
+        Same as :meth:`to_dict` (kept for callers of the earlier name).
+        """
+        return self.to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly what results.json holds (units in the key names)."""
         nm = 1e9
         lt = self.lifetime
         regimes = [] if self.regimes is None else [r.to_dict() for r in self.regimes.regimes]
@@ -181,9 +201,12 @@ class AnalysisResult:
             "regime_fit": None if self.regimes is None else self.regimes.to_dict(),
             "msd": self.msd.to_dict(),
             "time_dependent_diffusivity": {
+                # Liu 2021: D(t) = (sigma^2(t) - sigma^2(t_ref)) / 2 (t - t_ref) per axis,
+                # from the widths of the chosen profile (the second moment for "moments").
                 "t_ns": t_d * nm,
                 "d_cm2_s": d_t * M2S_TO_CM2S,
                 "err_cm2_s": d_err * M2S_TO_CM2S,
+                "width": getattr(self.fits, "profile", None),
             },
             "mobility_cm2_Vs": (None if self.mobility is None else self.mobility * M2S_TO_CM2S),
             "mobility_ci95_cm2_Vs": (
@@ -209,8 +232,181 @@ class AnalysisResult:
             }
         out.update(self.notes)
         settings = self.settings.to_dict()
+        settings["load"] = {k: v for k, v in self.load_options.items() if v}
         out.update(provenance(self.source_path, self.source_sha256, settings))
         return to_jsonable(out)
+
+    # -- result protocol -------------------------------------------------------------------
+    def summary_rows(self) -> list[SummaryRow]:
+        """The rows ``nctransport analyze`` prints."""
+        return summary_rows(self.to_dict())
+
+    def headline(self) -> str:
+        d = self.diffusivity
+        lo, hi = (v * M2S_TO_CM2S for v in d.ci95)
+        return f"D = {d.value * M2S_TO_CM2S:.4g} cm2/s (95% CI [{lo:.4g}, {hi:.4g}])"
+
+    def input_paths(self) -> list[Any]:
+        from pathlib import Path
+
+        return [] if not self.source_path else [Path(self.source_path)]
+
+    def _report_results(self) -> dict[str, Any]:
+        res = self.to_dict()
+        hidden = ("msd", "time_dependent_diffusivity", "failed_frames", "regime_fit", "input")
+        out = {k: v for k, v in res.items() if k not in hidden}
+        out["input"] = input_entry(self.dataset, res["input"])
+        return out
+
+    def write(self, out_dir: Any, **kwargs: Any) -> list[Any]:
+        """Write results.json, msd.csv, profiles.nc and (``report=True``) the figures and
+        report.html; refuses a folder where one of these names is the input itself."""
+        from nctransport.microscopy.workflow import ANALYZE_FILES, check_not_overwriting_inputs
+
+        check_not_overwriting_inputs(out_dir, self.input_paths(), ANALYZE_FILES)
+        with quiet_numerics():  # figures of hostile data: no raw NumPy/matplotlib warnings
+            return super().write(out_dir, **kwargs)
+
+    def _write_data(self, out_dir: Any) -> list[Any]:
+        """msd.csv (every usable frame) and profiles.nc (per-frame fit parameters)."""
+        from nctransport.io.atomic import write_text
+        from nctransport.io.netcdf import save_netcdf
+
+        written = [write_text(out_dir / "msd.csv", msd_csv(self.msd))]
+        save_netcdf(self.fits.to_dataset(), out_dir / "profiles.nc")
+        return [*written, out_dir / "profiles.nc"]
+
+    def _figures(self) -> list[tuple[str, str, Any]]:
+        from nctransport.microscopy.analysis_figures import analysis_figures
+
+        return analysis_figures(self)
+
+    def _plot_default(self, ax: Any) -> Any:
+        return self.plot_msd(ax)
+
+    def plot_msd(self, ax: Any = None) -> Any:
+        """MSD vs t with both D fits and the fit window shaded."""
+        from nctransport.microscopy.analysis_figures import plot_msd
+
+        return plot_msd(self, ax)
+
+    def plot_profiles(self, ax: Any = None) -> Any:
+        """A few background-subtracted profiles with their fits."""
+        from nctransport.microscopy.analysis_figures import plot_profiles
+
+        return plot_profiles(self, ax)
+
+    def plot_map(self, ax: Any = None) -> Any:
+        """The t-x map (row through the centre for stacks) with the fitted centre +/- sigma."""
+        from nctransport.microscopy.analysis_figures import plot_map
+
+        return plot_map(self, ax)
+
+    def plot_decay(self, ax: Any = None) -> Any:
+        """Space-integrated signal with the 1/e lifetime."""
+        from nctransport.microscopy.analysis_figures import plot_decay
+
+        return plot_decay(self, ax)
+
+
+@contextmanager
+def quiet_numerics():
+    """No NumPy RuntimeWarning (NaN frames, log of non-positive values) and no matplotlib
+    UserWarning reaches the terminal; what matters is in the result's warnings."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        yield
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}g}"
+
+
+def summary_rows(res: dict[str, Any]) -> list[SummaryRow]:
+    """``(quantity, value, note)`` rows of an analysis from its results.json dictionary."""
+    d, o = res["diffusivity"], res["diffusivity_origin_fit"]
+    rows = [
+        (
+            "D (sigma0 free) [cm2/s]",
+            _fmt(d["value_cm2_s"]),
+            f"95% CI [{_fmt(d['ci95_cm2_s'][0])}, {_fmt(d['ci95_cm2_s'][1])}], "
+            f"{_fmt(d['t_start_ns'])}-{_fmt(d['t_end_ns'])} ns",
+        )
+    ]
+    if o is not None:
+        rows.append(
+            (
+                "D (through origin, Shcherbakov-Wu 2024) [cm2/s]",
+                _fmt(o["value_cm2_s"]),
+                f"95% CI [{_fmt(o['ci95_cm2_s'][0])}, {_fmt(o['ci95_cm2_s'][1])}]",
+            )
+        )
+    L = res["diffusion_length_nm"]
+    rows += [
+        ("sigma0 [nm]", _fmt(res["sigma0_nm"]), f"+/- {_fmt(res['sigma0_err_nm'], 2)}"),
+        (
+            "D_avg (Bornschlegl 2024 Eq. 2) [cm2/s]",
+            _fmt(res["d_avg_cm2_s"]),
+            f"+/- {_fmt(res['d_avg_err_cm2_s'], 2)}",
+        ),
+        ("lifetime (1/e) [ns]", _fmt(res["lifetime_1e_ns"]), ""),
+        (
+            "L = sqrt(MSD(tau)) [nm]",
+            _fmt(L["sqrt_msd_at_lifetime"]),
+            f"+/- {_fmt(L['sqrt_msd_at_lifetime_err'], 2)}",
+        ),
+        (
+            "L = sqrt(tau D_avg) [nm]",
+            _fmt(L["sqrt_lifetime_times_d_avg"]),
+            f"+/- {_fmt(L['sqrt_lifetime_times_d_avg_err'], 2)}",
+        ),
+        (
+            "t_max [ns]",
+            _fmt(res["t_max_ns"]),
+            "MSD never contracts"
+            if res["t_max_ns"] is None
+            else f"+/- {_fmt(res['t_max_err_ns'], 2)}",
+        ),
+        (
+            "mobility (Einstein) [cm2/Vs]",
+            _fmt(res["mobility_cm2_Vs"]),
+            res.get("mobility_reason", f"T = {_fmt(res['temperature_K'])} K"),
+        ),
+    ]
+    for r in res["regimes"]:
+        rows.append(
+            (
+                f"regime {_fmt(r['t_start_ns'], 3)}-{_fmt(r['t_end_ns'], 3)} ns",
+                f"alpha {_fmt(r['alpha'], 3)}",
+                f"+/- {_fmt(r['alpha_err'], 2)} ({r['kind']})",
+            )
+        )
+    return rows
+
+
+def msd_csv(msd: MsdResult) -> str:
+    """msd.csv text: every usable frame, ns and nm^2, empty where a frame has no error."""
+    t, y, e = msd.t * 1e9, msd.msd * 1e18, msd.err * 1e18
+    lines = ["t [ns],msd [nm2],err [nm2]"]
+    for ti, yi, ei in zip(t.tolist(), y.tolist(), e.tolist(), strict=True):
+        lines.append(f"{ti!r},{yi!r},{ei!r}" if math.isfinite(ei) else f"{ti!r},{yi!r},")
+    return "\n".join(lines) + "\n"
+
+
+def input_entry(ds: Any, entry: dict[str, Any]) -> dict[str, Any]:
+    """The report's input row: path and sha256 plus the file's scalar metadata."""
+    attrs = {} if ds is None else ds.attrs
+    meta = {
+        k: v
+        for k, v in attrs.items()
+        if k not in ("source_file", "source_sha256") and isinstance(v, str | int | float)
+    }
+    return {"path": entry.get("path"), "sha256": entry.get("sha256"), **meta}
 
 
 def integrated_signal(ds: xr.Dataset, fits: Any) -> np.ndarray:
@@ -309,7 +505,7 @@ def _baseline_jackknife(
     se = math.sqrt(diff.stderr**2 + var_b)
     dof_fit = max(diff.dof, 1)
     nu = se**4 / (diff.stderr**4 / dof_fit + var_b**2 / (n_g - 1)) if var_b > 0 else dof_fit
-    q = float(stats.t.ppf(0.975, max(nu, 1.0)))
+    q = float(special.stdtrit(max(nu, 1.0), 0.975))
     warnings.append(
         f"pre-pulse baseline subtracted ({pre.size} frames): its noise, common to all frames, "
         f"was propagated by a {n_g}-group jackknife; D standard error "
@@ -359,7 +555,7 @@ def _failure_summary(failed: tuple[dict[str, Any], ...], n: int) -> str:
 
 #: Chance that a Gaussian frame is flagged by non_gaussianity's two 3-sigma tests
 #: (one-sided lag-1 residual correlation, two-sided excess kurtosis).
-_FRAME_FALSE_FLAG = float(stats.norm.sf(3.0) + 2 * stats.norm.sf(3.0))
+_FRAME_FALSE_FLAG = float(special.ndtr(-3.0) + 2 * special.ndtr(-3.0))
 
 
 def _non_gaussianity(ds: xr.Dataset, fits: Any) -> tuple[Any, list[str]]:
@@ -375,7 +571,7 @@ def _non_gaussianity(ds: xr.Dataset, fits: Any) -> tuple[Any, list[str]]:
     n, k = int(tested.sum()), int(f.sum())
     # Each frame is tested at 3 sigma; with many frames a few flags are expected by
     # chance, so warn only when the count is unlikely for Gaussian profiles (p < 0.01).
-    if k and stats.binom.sf(k - 1, n, _FRAME_FALSE_FLAG) < 0.01:
+    if k and special.bdtrc(k - 1, n, _FRAME_FALSE_FLAG) < 0.01:  # binomial P(X >= k)
         first = ", ".join(f"{t * 1e9:.3g}" for t in np.asarray(fits.t)[f][:5])
         warnings.append(
             f"{k} of {n} frame(s) have non-Gaussian profiles (structured residuals or excess "
@@ -475,7 +671,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
     if t_max is not None:
         warnings.append(
             f"the MSD contracts after t_max = {t_max.value * 1e9:.3g} ns (Bornschlegl 2024 "
-                f"'negative "
+            f"'negative "
             "diffusion'); D is an early-time value, D_avg the population-weighted one"
         )
 
@@ -604,4 +800,5 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
         source_sha256=ds.attrs.get("source_sha256"),
         notes=notes,
         axes=axes,
+        dataset=ds,
     )

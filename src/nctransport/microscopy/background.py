@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from scipy import stats
+from scipy import special
 
 from nctransport.dataset import SIGNAL, kind_of
 from nctransport.errors import ConfigError, InputError
@@ -158,7 +158,7 @@ def resolve_background(ds: xr.Dataset, mode: str, t0: float | None) -> tuple[str
     if not (var > 0) or n_px < 3:
         return "pre-pulse", "baseline noise unmeasurable; pre-pulse baseline subtracted"
     chi2 = float(np.nansum((base - np.nanmean(base)) ** 2)) / (var / n_pre)
-    p = float(stats.chi2.sf(chi2, n_px - 1))
+    p = float(special.chdtrc(n_px - 1, chi2))  # chi2 survival function
     if p < 1e-3:
         return "pre-pulse", f"pre-pulse baseline is structured (p = {p:.2g}); subtracted"
     return "none", (

@@ -5,8 +5,9 @@ Two estimators, both per axis (docs/science.md):
 * **default** -- weighted linear fit of ``sigma^2(t) = sigma0^2 + 2 D t`` with sigma0 free
   (issue 4), so the noise of any single frame (the first included) does not bias D;
 * **Shcherbakov-Wu 2024** -- ordinary least squares of ``MSD = 2 D t`` through the origin over a
-  window (0-3 ns in Shcherbakov-Wu 2024), MSD relative to the first frame; its 95% CI is that of the
-  regression, as in the paper (it ignores the reference frame's own noise).
+  window (0-3 ns in Shcherbakov-Wu 2024), MSD relative to the first frame; its 95% CI adds the
+  reference frame's noise and the per-frame errors to the regression's (calibrated, see
+  :func:`fit_msd_origin`; the paper's bare regression interval covers only ~75-80%).
 
 Confidence-interval rule (default estimator). Per-frame width errors from profile fits are
 lower bounds of the real scatter (profile-shape mismatch, correlated pixel noise, drift),
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from nctransport.errors import FitError
 from nctransport.microscopy.msd import MsdResult
@@ -40,7 +41,10 @@ M2S_TO_CM2S = 1e4
 
 METHOD_FREE = "weighted linear fit sigma^2 = sigma0^2 + 2 D t (sigma0 free)"
 METHOD_FREE_OLS = "unweighted linear fit sigma^2 = sigma0^2 + 2 D t (sigma0 free)"
-METHOD_ORIGIN = "linear fit MSD = 2 D t through the origin (Shcherbakov-Wu 2024)"
+METHOD_ORIGIN = (
+    "linear fit MSD = 2 D t through the origin (Shcherbakov-Wu 2024); CI with the "
+    "reference frame's noise propagated"
+)
 
 
 @dataclass(frozen=True)
@@ -238,7 +242,7 @@ def fit_diffusivity(
     cov = cov * scale2
     d, s02 = float(beta[1]), float(beta[0])
     se = math.sqrt(cov[1, 1]) if np.isfinite(cov[1, 1]) else math.nan
-    q = float(stats.t.ppf(0.975, dof)) if dof > 0 else math.nan
+    q = float(special.stdtrit(dof, 0.975)) if dof > 0 else math.nan
     s0 = math.sqrt(s02) if s02 > 0 else math.nan
     s0_err = math.sqrt(cov[0, 0]) / (2.0 * s0) if s02 > 0 else math.nan
     return DiffusivityResult(
@@ -265,9 +269,16 @@ def fit_msd_origin(
 ) -> DiffusivityResult:
     """Shcherbakov-Wu 2024: ordinary least squares MSD = 2 D (t - t_ref) through the origin.
 
-    The reference frame (MSD = 0 by construction) is not a data point. The 95% CI is the
-    regression's: Student's t with ``n - 1`` degrees of freedom and the residual variance,
-    as in Shcherbakov-Wu 2024 ("95% confidence interval of the linear regression").
+    The value is the paper's (OLS slope; the reference frame, MSD = 0 by construction, is
+    not a data point). Its 95% CI is calibrated rather than the bare regression interval,
+    which covered only ~75-80% of simulated maps: every point shares the reference frame's
+    noise (an offset the residuals cannot see), and late frames are noisier than early ones.
+    With ``x_i = 2 (t_i - t_ref)`` and ``S = sum x_i^2`` the slope's variance is propagated
+    exactly, ``var D = [sum x_i^2 err_i^2 + (sum x_i)^2 err_ref^2] / S^2`` with
+    ``err_ref = 2 sigma_ref err(sigma_ref)``, scaled by ``max(1, chi2_red)`` like the default
+    estimator (coverage 0.97-0.98 on 240 simulated Poisson and Gaussian-noise maps). Without
+    per-frame errors the residual variance ``s^2`` stands for every point's, the reference
+    included: ``var D = s^2 / S + (sum x_i)^2 s^2 / S^2``. Student t with ``n - 1`` dof.
 
     >>> from nctransport.microscopy.msd import compute_msd
     >>> t = np.linspace(0, 3e-9, 7)
@@ -277,16 +288,28 @@ def fit_msd_origin(
     """
     tt = msd.elapsed
     m = _window_mask(msd.t, window) & (tt > 0) & np.isfinite(msd.msd)
-    x, y = tt[m], msd.msd[m]
+    x, y = 2.0 * tt[m], msd.msd[m]
     n = x.size
     if n < 2:
         raise FitError(f"only {n} frame(s) after the reference in the window; need at least 2")
-    beta, cov, chi2 = _lstsq((2.0 * x)[:, None], y, np.ones(n))
-    dof = n - 1
-    cov = cov * (chi2 / dof)
+    beta, _, _ = _lstsq(x[:, None], y, np.ones(n))
     d = float(beta[0])
-    se = math.sqrt(cov[0, 0])
-    q = float(stats.t.ppf(0.975, dof))
+    dof = n - 1
+    sxx = float(x @ x)
+    r = y - d * x
+    e = _usable_errors(msd.err[m], n)
+    ref_err = 2.0 * msd.sigma_ref * msd.sigma_ref_err
+    if e is not None and math.isfinite(ref_err) and ref_err >= 0:
+        chi2_red = float(np.sum((r / e) ** 2)) / dof
+        scale2 = max(1.0, chi2_red)
+        var = (float(x**2 @ e**2) + float(x.sum()) ** 2 * ref_err**2) / sxx**2 * scale2
+        error_scale = math.sqrt(scale2)
+    else:
+        s2 = float(r @ r) / dof
+        var = s2 / sxx + (float(x.sum()) / sxx) ** 2 * s2
+        chi2_red, error_scale = math.nan, 1.0
+    se = math.sqrt(var)
+    q = float(special.stdtrit(dof, 0.975))
     return DiffusivityResult(
         value=d,
         stderr=se,
@@ -298,9 +321,9 @@ def fit_msd_origin(
         n_points=n,
         dof=dof,
         method=METHOD_ORIGIN,
-        weighted=False,
-        reduced_chi2=math.nan,
-        error_scale=1.0,
+        weighted=False,  # OLS value, as in the paper; the errors enter only its CI
+        reduced_chi2=chi2_red,
+        error_scale=error_scale,
     )
 
 

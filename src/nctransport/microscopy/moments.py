@@ -23,8 +23,10 @@ Errors are propagated linearly from independent per-pixel noise:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +108,22 @@ def windowed_moments(
     nv = None if callable(noise_var) else np.asarray(noise_var, dtype=float)
     parts = []
     chunk = max(1, CHUNK_PIXELS // n_pix)
-    for start in range(0, n, chunk):
+    if two_d:  # images: each frame on a box around its window (see _image_moments)
+        parts = [
+            _image_moments(
+                np.asarray(frames[i], dtype=float),
+                _frame_var(noise_var, nv, i, frames.shape[1:]),
+                (np.asarray(coords[0], float), np.asarray(coords[1], float)),
+                cen[i],
+                float(np.asarray(width, float)[i]),
+                float(np.asarray(background, float)[i]),
+                window_sigmas,
+                n_iter,
+            )
+            for i in range(n)
+        ]
+        chunk = n + 1  # nothing left for the generic loop below
+    for start in range(0, n if not two_d else 0, chunk):
         sl = slice(start, min(n, start + chunk))
         rows = np.arange(n)[sl]
         if callable(noise_var):
@@ -130,7 +147,7 @@ def windowed_moments(
                 two_d,
             )
         )
-    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "left_box"}
     low = [c.min() for c in pos]
     high = [c.max() for c in pos]
     half = window_sigmas * cat["sigma"]
@@ -155,6 +172,76 @@ def windowed_moments(
     )
 
 
+#: A frame's box reaches this many window half-widths (plus BOX_PAD pixels) from the
+#: starting centre; a window that outgrows it is recomputed on the whole frame.
+BOX_MARGIN = 1.15
+BOX_PAD = 3
+
+
+def _frame_var(noise_var: Any, nv: np.ndarray | None, i: int, shape: tuple[int, ...]):
+    if callable(noise_var):
+        return np.asarray(noise_var(i), dtype=float).reshape(shape)
+    if nv.ndim == 0:
+        return float(nv)
+    if nv.ndim == 1:
+        return float(nv[i])
+    return nv[i]
+
+
+def _image_moments(
+    img: np.ndarray,
+    var: Any,
+    coords: tuple[np.ndarray, np.ndarray],
+    c: np.ndarray,
+    w: float,
+    b: float,
+    k: float,
+    n_iter: int,
+) -> dict[str, np.ndarray]:
+    """Moments of one image computed on a box around its window, not the whole frame.
+
+    The background (mean of the pixels outside the window) needs sums over the whole
+    frame; they are taken once (``sum outside = sum frame - sum inside``), so only the box
+    is touched in the iterations. Same numbers as the whole-frame computation (up to
+    rounding); a window that leaves the box falls back to the whole frame.
+    """
+    y, x = coords
+    full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
+    valid = np.isfinite(img)
+    totals = (
+        float(np.where(valid, img, 0.0).sum()),
+        int(valid.sum()),
+        float(np.where(valid, full_var, 0.0).sum()),
+    )
+    box = None
+    if np.all(np.isfinite(c)) and math.isfinite(w) and w > 0:
+        half = BOX_MARGIN * k * w
+        iy = slice(max(0, int(np.searchsorted(y, c[0] - half)) - BOX_PAD),
+                   int(np.searchsorted(y, c[0] + half, "right")) + BOX_PAD)  # fmt: skip
+        ix = slice(max(0, int(np.searchsorted(x, c[1] - half)) - BOX_PAD),
+                   int(np.searchsorted(x, c[1] + half, "right")) + BOX_PAD)  # fmt: skip
+        box = (iy, ix)
+    for attempt in (box, None):
+        iy, ix = attempt if attempt is not None else (slice(None), slice(None))
+        yy, xx = np.meshgrid(y[iy], x[ix], indexing="ij")
+        out = _moments_batch(
+            img[iy, ix].reshape(1, -1),
+            np.asarray(full_var[iy, ix], dtype=float).reshape(1, -1),
+            [yy.ravel(), xx.ravel()],
+            np.asarray(c, dtype=float).reshape(1, 2),
+            np.array([w]),
+            np.array([b]),
+            k,
+            n_iter,
+            True,
+            totals=totals if attempt is not None else None,
+            extent=(yy.min(), yy.max(), xx.min(), xx.max()) if attempt is not None else None,
+        )
+        if not out.pop("left_box")[0]:
+            return out
+    return out
+
+
 def _moments_batch(
     d: np.ndarray,
     var: np.ndarray,
@@ -165,9 +252,18 @@ def _moments_batch(
     k: float,
     n_iter: int,
     two_d: bool,
+    *,
+    totals: tuple[float, int, float] | None = None,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Vectorised moments of a batch of frames ``d`` ``(b, P)`` (pixels flattened)."""
+    """Vectorised moments of a batch of frames ``d`` ``(b, P)`` (pixels flattened).
+
+    With ``totals`` (sum, valid count and variance sum of one whole frame) ``d`` is a box
+    of that frame whose coordinate ``extent`` (y0, y1, x0, x1) is given: pixels outside it
+    count as outside the window, and ``left_box`` says when a window did not fit in it.
+    """
     nb = d.shape[0]
+    left_box = np.zeros(nb, dtype=bool)
     valid = np.isfinite(d)
     d0 = np.where(valid, d, 0.0)
     good = np.all(np.isfinite(c), axis=1) & np.isfinite(w) & (w > 0) & np.isfinite(b)
@@ -183,11 +279,23 @@ def _moments_batch(
         for _ in range(n_iter):
             r2 = radius2(c)
             inside = valid & (r2 <= (k * w[:, None]) ** 2)
-            outside = valid & ~inside
-            n_out = outside.sum(axis=1)
+            if totals is None:
+                outside = valid & ~inside
+                n_out = outside.sum(axis=1)
+                out_sum = (d0 * outside).sum(axis=1)
+                out_var = (var * outside).sum(axis=1)
+            else:  # one frame's box: outside sums = whole frame - inside
+                half = k * w
+                left_box |= (
+                    (c[:, 0] - half < extent[0]) | (c[:, 0] + half > extent[1])
+                    | (c[:, 1] - half < extent[2]) | (c[:, 1] + half > extent[3])
+                ) & good  # fmt: skip
+                n_out = totals[1] - inside.sum(axis=1)
+                out_sum = totals[0] - (d0 * inside).sum(axis=1)
+                out_var = totals[2] - (var * inside).sum(axis=1)
             use = n_out >= MIN_OUTSIDE_PIXELS
-            b = np.where(use, (d0 * outside).sum(axis=1) / np.maximum(n_out, 1), b)
-            b_var = np.where(use, (var * outside).sum(axis=1) / np.maximum(n_out, 1) ** 2, b_var)
+            b = np.where(use, out_sum / np.maximum(n_out, 1), b)
+            b_var = np.where(use, out_var / np.maximum(n_out, 1) ** 2, b_var)
             s = np.where(inside, d0 - b[:, None], 0.0)
             tot = s.sum(axis=1)
             good &= np.isfinite(tot) & (tot != 0) & (inside.sum(axis=1) >= 3)
@@ -226,4 +334,5 @@ def _moments_batch(
         }
     for key, val in out.items():
         out[key] = np.where(good[:, None] if val.ndim == 2 else good, val, np.nan)
+    out["left_box"] = left_box
     return out

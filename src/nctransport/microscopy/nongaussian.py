@@ -108,6 +108,7 @@ def non_gaussianity(
         if two_d
         else (np.asarray(sub["x"].values, float),)
     )
+    off = off_var = 0.0
     if fits.noise == "poisson":
         off = np.asarray(bg.baseline, dtype=float)
         off_var = np.clip(off, 0, None) / bg.n_prepulse if bg.mode == "pre-pulse" else 0.0
@@ -126,12 +127,25 @@ def non_gaussianity(
     for i in range(n):
         if not (fits.ok[i] and np.isfinite(mom.sigma[i])):
             continue
-        var_i = var(i) if callable(var) else var[i]
-        r = (data[i] - evaluate_model(fits, coords, i)[0]) / np.sqrt(var_i)
         half = window_sigmas * mom.sigma[i]
         if two_d:
-            yy = coords[0][:, None] - fits.center[i, 0]
-            xx = coords[1][None, :] - fits.center[i, 1]
+            # Only the window's bounding box: the residuals outside it are never used.
+            cy, cx = fits.center[i]
+            iy = slice(int(np.searchsorted(coords[0], cy - half)),
+                       int(np.searchsorted(coords[0], cy + half, "right")))  # fmt: skip
+            ix = slice(int(np.searchsorted(coords[1], cx - half)),
+                       int(np.searchsorted(coords[1], cx + half, "right")))  # fmt: skip
+            box = (coords[0][iy], coords[1][ix])
+            model = evaluate_model(fits, box, i)[0]
+            if fits.noise == "poisson":
+                off_b = off[iy, ix] if np.ndim(off) == 2 else off
+                ov_b = off_var[iy, ix] if np.ndim(off_var) == 2 else off_var
+                var_i = np.maximum(model + off_b, 1.0) + ov_b  # as poisson_variance
+            else:
+                var_i = var[i]
+            r = (data[i][iy, ix] - model) / np.sqrt(var_i)
+            yy = box[0][:, None] - cy
+            xx = box[1][None, :] - cx
             inside = (yy**2 + xx**2 <= half**2) & np.isfinite(r)
             rr = np.where(inside, r, 0.0)
             px = inside[:, 1:] & inside[:, :-1]
@@ -140,6 +154,8 @@ def non_gaussianity(
             n_pairs = int(px.sum() + py.sum())
             den = (rr[inside] ** 2).sum() * n_pairs / max(int(inside.sum()), 1)
         else:
+            var_i = var(i) if callable(var) else var[i]
+            r = (data[i] - evaluate_model(fits, coords, i)[0]) / np.sqrt(var_i)
             inside = (np.abs(coords[0] - fits.center[i]) <= half) & np.isfinite(r)
             rw = r[inside]
             num = float((rw[1:] * rw[:-1]).sum())

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import special
 
 from nctransport.errors import FitError
 
@@ -176,7 +176,7 @@ def _adjacent_slopes_differ(fit: tuple, n: int, k: int, weighted: bool) -> bool:
     """True when every pair of neighbouring slopes differs at the 3-sigma (99.73%) level."""
     theta, sol, rss = fit
     cov = _covariance(sol, rss, n, k, weighted)
-    q = float(stats.t.ppf(1.0 - SLOPE_CHANGE_P / 2.0, max(n - 2 * k, 1)))
+    q = float(special.stdtrit(max(n - 2 * k, 1), 1.0 - SLOPE_CHANGE_P / 2.0))
     for j in range(k - 1):
         d = theta[2 + j] - theta[1 + j]
         var = cov[1 + j, 1 + j] + cov[2 + j, 2 + j] - 2 * cov[1 + j, 2 + j]
@@ -291,6 +291,8 @@ def fit_regimes(
         lo[k + 1 : 2 * k], hi[k + 1 : 2 * k] = u[min_points - 1], u[n - min_points]
         theta0 = np.clip(theta0, lo + 1e-12 * (hi > lo), hi)
         try:
+            from scipy import optimize  # only for the multi-regime refinement
+
             sol = optimize.least_squares(
                 residuals, theta0, args=(k,), bounds=(lo, hi), x_scale="jac", method="trf"
             )
@@ -317,7 +319,7 @@ def fit_regimes(
     order_b = np.argsort(theta[k + 1 : 2 * k])
     b = theta[k + 1 : 2 * k][order_b]
     b_err = perr[k + 1 : 2 * k][order_b]
-    q = float(stats.t.ppf(0.975, dof))
+    q = float(special.stdtrit(dof, 0.975))
     edges = [float(t[0]), *np.exp(b).tolist(), float(t[-1])]
     regimes = []
     for j in range(k):

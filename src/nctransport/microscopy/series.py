@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from scipy import optimize, stats
+from scipy import special
 
 from nctransport.dataset import get_quantity
 from nctransport.errors import ConfigError, FitError, InputError
+from nctransport.results import ResultProtocol
 
 __all__ = [
     "BY_UNITS",
@@ -39,7 +40,7 @@ __all__ = [
     "exponential_relaxation",
     "mean_time_between_excitations",
     "analyze_series",
-    "write_series",
+    "series_results",
 ]
 
 #: SI-ish unit each series quantity is held in, its metadata key and display unit/factor.
@@ -120,7 +121,7 @@ def linear_trend(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
     beta, *_ = np.linalg.lstsq(A, y * sw, rcond=None)
     chi2 = float(np.sum((A @ beta - y * sw) ** 2))
     cov, chi2_red = _ci_rule(np.linalg.pinv(A.T @ A), chi2, n - 2, e is not None)
-    q = float(stats.t.ppf(0.975, n - 2))
+    q = float(special.stdtrit(n - 2, 0.975))
     err = np.sqrt(np.diag(cov))
     names = ("intercept", "slope")
     return TrendFit(
@@ -165,6 +166,8 @@ def exponential_relaxation(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
 
     p0 = (float(v[order[-1]]), float(v[order[0]] - v[order[-1]]), float(np.median(u)) or 0.5)
     try:
+        from scipy import optimize
+
         popt, pcov = optimize.curve_fit(
             f,
             u,
@@ -189,7 +192,7 @@ def exponential_relaxation(x: Any, y: Any, yerr: Any | None = None) -> TrendFit:
     err = np.sqrt(np.clip(np.diag(cov), 0, None))
     unit = np.array([ys, ys, xs])
     popt, err = popt * unit, err * unit
-    q = float(stats.t.ppf(0.975, max(dof, 1)))
+    q = float(special.stdtrit(max(dof, 1), 0.975))
     names = ("y_inf", "dy", "tau")
     return TrendFit(
         model="exponential relaxation y = y_inf + dy exp(-x / tau) (Shcherbakov-Wu 2024 Fig. 4A)",
@@ -252,13 +255,112 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True)
-class SeriesResult:
+class SeriesResult(ResultProtocol):
+    """A series of analyses of one sample and the trends fitted across it (SI inside).
+
+    :meth:`to_dict` is exactly results.json; :meth:`write` adds series.csv, the series figure
+    and report.html.
+    """
+
+    workflow = "series"
+
     by: str
     points: tuple[SeriesPoint, ...]
     sigma_delay: float  # common delay at which widths are compared [s]
     trends: dict[str, TrendFit | None]
     warnings: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    #: One entry per input: path, sha256 and the file's scalar metadata (for the report).
+    inputs: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly what results.json holds."""
+        from nctransport.results import provenance, to_jsonable
+
+        res = series_results(self)
+        prov = provenance(None, None, self.settings)
+        res["inputs"] = [{"path": p.path, "sha256": p.sha256} for p in self.points]
+        res["settings"] = prov["settings"]
+        res["nctransport_version"] = prov["nctransport_version"]
+        return to_jsonable(res)
+
+    def summary_rows(self) -> list[tuple[str, str, str]]:
+        """One row per file (D with CI, D_avg, sigma0, L, tau) and one per fitted trend."""
+        unit, fac = BY_DISPLAY[self.by]
+        rows = []
+        for p in self.points:
+            rows.append(
+                (
+                    f"{self.by} = {_fmt(p.value * fac)} {unit}",
+                    f"D = {_fmt(p.d * 1e4)} cm2/s",
+                    f"95% CI [{_fmt(p.d_ci95[0] * 1e4)}, {_fmt(p.d_ci95[1] * 1e4)}]; "
+                    f"D_avg {_fmt(p.d_avg * 1e4)} cm2/s; sigma0 {_fmt(p.sigma0 * 1e9)} nm; "
+                    f"L=sqrt(tau D_avg) {_fmt(p.length_tau_d * 1e9)} nm; "
+                    f"tau {_fmt(p.lifetime * 1e9)} ns",
+                )
+            )
+        for name, tr in self.trends.items():
+            if tr is not None:
+                rows.append(
+                    (
+                        f"trend {name}",
+                        tr.model,
+                        ", ".join(f"{k} = {_fmt(v)}" for k, v in tr.params.items()),
+                    )
+                )
+        return rows
+
+    def headline(self) -> str:
+        return f"series of {len(self.points)} files by {self.by}"
+
+    def input_paths(self) -> list[Path]:
+        return [Path(p.path) for p in self.points]
+
+    def write(self, out_dir: Any, **kwargs: Any) -> list[Path]:
+        """Write results.json, series.csv and (``report=True``) the figure and report.html;
+        refuses a folder where one of these names is an input."""
+        from nctransport.microscopy.workflow import SERIES_FILES, check_not_overwriting_inputs
+
+        check_not_overwriting_inputs(out_dir, self.input_paths(), SERIES_FILES)
+        return super().write(out_dir, **kwargs)
+
+    def _report_results(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if k != "inputs"}
+
+    def _write_data(self, out_dir: Path) -> list[Path]:
+        from nctransport.io.atomic import write_text
+
+        return [write_text(Path(out_dir) / "series.csv", series_csv(series_results(self)))]
+
+    def _figures(self) -> list[tuple[str, str, Any]]:
+        return [("series", f"D, lengths and lifetime across the series by {self.by}.",
+                 series_figure(self))]  # fmt: skip
+
+    def _plot_default(self, ax: Any) -> Any:
+        return self.plot_d(ax)
+
+    def plot_d(self, ax: Any = None) -> Any:
+        """D (sigma0 free, with errors) and D_avg against the series quantity."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots()
+        res = series_results(self)
+        x = np.array([p["value"] for p in res["points"]])
+        d = np.array([p["d_cm2_s"] for p in res["points"]])
+        de = np.array([p["d_err_cm2_s"] for p in res["points"]])
+        ax.errorbar(x, d, yerr=de, fmt="o", label="D (sigma0 free)")
+        ax.plot(x, [p["d_avg_cm2_s"] for p in res["points"]], "s", label="D_avg (Eq. 2)")
+        ax.set_xlabel(res["quantity_label"])
+        ax.set_ylabel("D [cm2/s]")
+        ax.legend(fontsize=8)
+        return ax
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}g}"
 
 
 def _time_between(ds: xr.Dataset, by: str) -> float:
@@ -297,6 +399,7 @@ def analyze_series(
         The series quantity per file in ``BY_UNITS[by]``; default: each file's metadata.
     """
     from nctransport.microscopy.analysis import AnalysisSettings, analyze_map
+    from nctransport.microscopy.workflow import named_errors
 
     if by not in BY_UNITS:
         raise ConfigError(f"unknown series quantity {by!r}; expected one of {sorted(BY_UNITS)}")
@@ -319,7 +422,8 @@ def analyze_series(
         st = settings
         if by == "temperature" and settings.temperature is None:
             st = AnalysisSettings(**{**settings.__dict__, "temperature": val})
-        r = analyze_map(ds, st)
+        with named_errors(path):
+            r = analyze_map(ds, st)
         d = r.diffusivity
         points.append(
             SeriesPoint(
@@ -374,8 +478,25 @@ def analyze_series(
         )
     elif by == "rep-rate":
         warnings.append("no rep_rate metadata: D vs time between excitations not fitted")
+    inputs = []
+    for ds, p in zip(datasets, paths if paths is not None else [None] * len(datasets),
+                     strict=True):  # fmt: skip
+        attrs = ds.attrs
+        extra = {
+            k: v
+            for k, v in attrs.items()
+            if k not in ("source_file", "source_sha256") and isinstance(v, str | int | float)
+        }
+        path = str(p) if p is not None else str(attrs.get("source_file"))
+        inputs.append({"path": path, "sha256": attrs.get("source_sha256"), **extra})
     return SeriesResult(
-        by, tuple(points), delay, trends, tuple(warnings), {"by": by, **settings.to_dict()}
+        by,
+        tuple(points),
+        delay,
+        trends,
+        tuple(warnings),
+        {"by": by, **settings.to_dict()},
+        inputs=tuple(inputs),
     )
 
 
@@ -418,58 +539,48 @@ def series_results(result: SeriesResult) -> dict[str, Any]:
     }
 
 
-def write_series(result: SeriesResult, datasets: Sequence[xr.Dataset], out_dir: Path) -> dict:
-    """Write series.csv, series figure (PNG+SVG), results.json and report.html."""
-    from nctransport.io.atomic import write_text
-    from nctransport.plotting import new_figure, save_figure
-    from nctransport.report.html import write_report
-    from nctransport.results import provenance, to_jsonable, write_json
+_CSV_COLUMNS = (
+    ("value", None),
+    ("d_cm2_s", "D [cm2/s]"),
+    ("d_err_cm2_s", "D err [cm2/s]"),
+    ("d_avg_cm2_s", "D_avg [cm2/s]"),
+    ("d_avg_err_cm2_s", "D_avg err [cm2/s]"),
+    ("sigma0_nm", "sigma0 [nm]"),
+    ("sigma_at_delay_nm", None),
+    ("sigma_at_delay_err_nm", "sigma err [nm]"),
+    ("lifetime_1e_ns", "lifetime [ns]"),
+    ("l_tau_d_avg_nm", "L sqrt(tau D_avg) [nm]"),
+    ("t_max_ns", "t_max [ns]"),
+    ("time_between_excitations_us", "time between excitations [us]"),
+)
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    res = series_results(result)
-    cols = [
-        "value",
-        "d_cm2_s",
-        "d_err_cm2_s",
-        "d_avg_cm2_s",
-        "d_avg_err_cm2_s",
-        "sigma0_nm",
-        "sigma_at_delay_nm",
-        "sigma_at_delay_err_nm",
-        "lifetime_1e_ns",
-        "l_tau_d_avg_nm",
-        "t_max_ns",
-        "time_between_excitations_us",
-    ]
+
+def series_csv(res: dict[str, Any]) -> str:
+    """series.csv text from the results.json layout (one row per file, display units)."""
     head = [
-        res["quantity_label"],
-        "D [cm2/s]",
-        "D err [cm2/s]",
-        "D_avg [cm2/s]",
-        "D_avg err [cm2/s]",
-        "sigma0 [nm]",
-        f"sigma at {res['sigma_delay_ns']:.4g} ns [nm]",
-        "sigma err [nm]",
-        "lifetime [ns]",
-        "L sqrt(tau D_avg) [nm]",
-        "t_max [ns]",
-        "time between excitations [us]",
-    ]
+        res["quantity_label"] if k == "value"
+        else f"sigma at {res['sigma_delay_ns']:.4g} ns [nm]" if k == "sigma_at_delay_nm"
+        else name
+        for k, name in _CSV_COLUMNS
+    ]  # fmt: skip
     lines = [",".join(head)]
     for p in res["points"]:
-        lines.append(",".join("" if not np.isfinite(p[c]) else repr(float(p[c])) for c in cols))
-    write_text(out_dir / "series.csv", "\n".join(lines) + "\n")
+        lines.append(
+            ",".join("" if not np.isfinite(p[c]) else repr(float(p[c])) for c, _ in _CSV_COLUMNS)
+        )
+    return "\n".join(lines) + "\n"
 
+
+def series_figure(result: SeriesResult) -> Any:
+    """D, lengths and lifetime (or D vs time between excitations) across the series."""
+    from nctransport.plotting import new_figure
+
+    res = series_results(result)
     fig, axes = new_figure(1, 3, figsize=(13.0, 4.0))
     x = np.array([p["value"] for p in res["points"]])
     d = np.array([p["d_cm2_s"] for p in res["points"]])
     de = np.array([p["d_err_cm2_s"] for p in res["points"]])
-    axes[0].errorbar(x, d, yerr=de, fmt="o", label="D (sigma0 free)")
-    axes[0].plot(x, [p["d_avg_cm2_s"] for p in res["points"]], "s", label="D_avg (Eq. 2)")
-    axes[0].set_xlabel(res["quantity_label"])
-    axes[0].set_ylabel("D [cm2/s]")
-    axes[0].legend(fontsize=8)
+    result.plot_d(axes[0])
     axes[1].errorbar(
         x,
         [p["sigma_at_delay_nm"] for p in res["points"]],
@@ -502,30 +613,4 @@ def write_series(result: SeriesResult, datasets: Sequence[xr.Dataset], out_dir: 
         axes[2].plot(x, [p["lifetime_1e_ns"] for p in res["points"]], "o")
         axes[2].set_xlabel(res["quantity_label"])
         axes[2].set_ylabel("lifetime (1/e) [ns]")
-    figs = save_figure(fig, out_dir, "series")
-    meta = {str(ds.attrs.get("source_file")): ds.attrs for ds in datasets}
-    inputs = []
-    for p in result.points:
-        attrs = meta.get(p.path, {})
-        extra = {
-            k: v
-            for k, v in attrs.items()
-            if k not in ("source_file", "source_sha256") and isinstance(v, str | int | float)
-        }
-        inputs.append({"path": p.path, "sha256": p.sha256, **extra})
-    prov = provenance(None, None, result.settings)
-    res["inputs"] = [{"path": i["path"], "sha256": i["sha256"]} for i in inputs]
-    res["settings"] = prov["settings"]
-    res["nctransport_version"] = prov["nctransport_version"]
-    res = to_jsonable(res)
-    write_json(out_dir / "results.json", res)
-    write_report(
-        out_dir,
-        title=f"nctransport series by {result.by}",
-        results={k: v for k, v in res.items() if k not in ("points", "inputs", "warnings")},
-        figures=[f for f in figs if f.suffix == ".png"],
-        inputs=inputs,
-        settings=res["settings"],
-        warnings=res["warnings"],
-    )
-    return res
+    return fig
