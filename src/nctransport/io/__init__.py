@@ -19,7 +19,7 @@ import xarray as xr
 from nctransport.dataset import AXIS_UNITS, METADATA_UNITS, canonical_key, normalise_metadata
 from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
-from nctransport.units import parse_quantity, parse_unit, ureg
+from nctransport.units import parse_quantity, parse_unit, registry
 
 __all__ = ["load", "save", "sha256_of", "ReadOptions", "apply_t0", "axis_to_si", "axis_of_label"]
 
@@ -287,7 +287,7 @@ def axis_to_si(
         raise UnitError(f"axis '{axis}': unknown unit {unit!r} (from {origin})", path) from None
     target = AXIS_UNITS[axis]
     try:
-        return float(ureg.Quantity(1.0, u).to(target).magnitude)
+        return float(registry().Quantity(1.0, u).to(target).magnitude)
     except Exception:  # pint.DimensionalityError: wrong kind of unit
         raise UnitError(
             f"axis '{axis}': unit {unit!r} (from {origin}) is not {_DIMENSION_WORD[axis]}; "
