@@ -61,8 +61,10 @@ def main() -> int:
         ratio = t / base
         ok &= ratio <= target
         verdict = "ok" if ratio <= target else "MISSED"
-        print(f"{label:34s} {t * 1e3:7.0f} ms  {ratio:5.2f}x numpy import (target <= {target:g}x) "
-              f"{verdict}")
+        print(
+            f"{label:34s} {t * 1e3:7.0f} ms  {ratio:5.2f}x numpy import (target <= {target:g}x) "
+            f"{verdict}"
+        )
     return 0 if ok else 1
 
 

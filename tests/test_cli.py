@@ -124,8 +124,9 @@ def test_max_memory_is_applied_and_restored(monkeypatch, small_file):
     from nctransport import limits
 
     seen = []
-    monkeypatch.setattr("nctransport.commands.data.describe", lambda ds: seen.append(
-        limits.max_memory()) or {})
+    monkeypatch.setattr(
+        "nctransport.commands.data.describe", lambda ds: seen.append(limits.max_memory()) or {}
+    )
     main(["--max-memory", "1GiB", "info", "--json", str(small_file)])
     assert seen == [1024**3]
     assert limits.max_memory() == limits.DEFAULT_MAX_MEMORY

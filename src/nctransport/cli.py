@@ -413,9 +413,7 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
     except Exception as exc:
         if debug:
             raise
-        _error(
-            f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
-        )
+        _error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return 1
     return 0
 

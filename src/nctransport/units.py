@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:  # ``from nctransport.units import ureg`` bui
         return registry()
     raise AttributeError(f"module 'nctransport.units' has no attribute {name!r}")
 
+
 # Canonical internal unit for each physical dimension we accept at boundaries.
 SI_UNIT = {
     "time": "s",
