@@ -353,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from nctransport import limits
     from nctransport.errors import NctransportError
+    from nctransport.io import output
 
+    output.protect_loaded_inputs(True)  # no file this run reads may be overwritten
     previous_sigxfsz = _ignore_sigxfsz()
     previous_cap = limits._max_memory
     previous_showwarning = warnings.showwarning
@@ -363,14 +365,34 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         warnings.showwarning = previous_showwarning
         limits._max_memory = previous_cap
+        output.protect_loaded_inputs(False)
+        output.clear_protected_inputs()
         if previous_sigxfsz is not None:
             import signal
 
             signal.signal(signal.SIGXFSZ, previous_sigxfsz)
 
 
+def _empty_argument(args: list[str]) -> str | None:
+    """The message for an empty argument (``--out ''``), which Typer would read as ``.``."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            return f"{arg[:-1]}: empty value"
+        if arg.strip() == "":
+            before = args[i - 1] if i else ""
+            if before.startswith("-") and "=" not in before:
+                return f"{before}: empty value"
+            return "empty argument (an empty file name?)"
+    return None
+
+
 def _run(args: list[str], debug: bool, nct_error: type) -> int:
     import typer
+
+    empty = _empty_argument(args)
+    if empty is not None:
+        _error(empty)
+        return 2
 
     click_errors, aborts, no_args = _click_exception_classes()
     try:

@@ -22,6 +22,7 @@ from nctransport.commands.common import (
     load_input,
 )
 from nctransport.dataset import SIGNAL
+from nctransport.errors import OutputError
 from nctransport.io import save
 from nctransport.results import dumps, to_jsonable
 
@@ -99,6 +100,12 @@ def convert(
     meta: Meta = None,
 ) -> None:
     """Convert SRC to DST (NetCDF via h5netcdf), written atomically."""
+    from nctransport.io.output import check_output_file
+
+    # Checked before reading: DST may not be SRC, a device, a FIFO or a folder.
+    check_output_file(dst, inputs=[src], option="DST")
+    if dst.suffix.lower() not in (".nc", ".nc4", ".h5", ".hdf5", ".csv"):
+        raise OutputError(f"cannot write format {dst.suffix!r}; use .nc or .csv", dst)
     ds = load_input(src, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
     out = save(ds, dst)
     console.print(f"wrote {out}")

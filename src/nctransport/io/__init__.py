@@ -143,11 +143,10 @@ def load(path: str | Path, **overrides: Any) -> xr.Dataset:
     nctransport.errors.InputError, nctransport.errors.UnitError
         With the file named, when the file cannot be read.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", p)
-    if p.is_dir():
-        raise InputError("is a directory, expected a file", p)
+    from nctransport.io.output import check_input_path, loaded_input
+
+    p = check_input_path(path)  # regular files only: a FIFO or device would block forever
+    loaded_input(p)
     opts = ReadOptions(**{k: overrides.pop(k) for k in list(overrides) if k in _OPTION_KEYS})
     t0 = overrides.pop("t0", None)
     fmt = _sniff(p)
@@ -174,7 +173,9 @@ def load(path: str | Path, **overrides: Any) -> xr.Dataset:
 
 def save(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` atomically. ``.nc``/``.h5`` -> NetCDF; ``.csv`` -> wide/two-column CSV."""
-    p = Path(path)
+    from nctransport.io.output import check_output_file
+
+    p = check_output_file(path)
     ext = p.suffix.lower()
     if ext in (".nc", ".nc4", ".h5", ".hdf5"):
         from nctransport.io.netcdf import save_netcdf

@@ -40,6 +40,7 @@ from nctransport.io import (
 )
 from nctransport.io.atomic import write_text
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
 from nctransport.units import conversion_factor
 
 __all__ = ["read_csv", "write_csv", "parse_label"]
@@ -302,7 +303,7 @@ def read_csv(path: Path, opts: ReadOptions) -> xr.Dataset:
     >>> ds.attrs["kind"], ds.x.values.tolist(), ds.attrs["temperature"]
     ('map', [0.0, 1e-06], '10 K')
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -24,6 +24,7 @@ from nctransport.dataset import AXIS_UNITS, make_dataset
 from nctransport.errors import InputError
 from nctransport.io import axis_to_si, screen_metadata
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
 
 __all__ = ["read_npz"]
 
@@ -129,7 +130,7 @@ def read_npz(path: Path, opts: ReadOptions) -> xr.Dataset:
     >>> ds.attrs["kind"], ds.t.values.tolist()
     ('map', [0.0, 1e-09])
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     arrays = _load_arrays(path)
     if "signal" not in arrays:
         raise InputError(f"no 'signal' array (arrays: {sorted(arrays) or 'none'})", path)

@@ -30,6 +30,7 @@ import xarray as xr
 from nctransport.dataset import make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
 from nctransport.units import parse_quantity
 
 __all__ = ["read_picoquant"]
@@ -221,7 +222,7 @@ def read_picoquant(path: Path, opts: ReadOptions, *, channel: int | None = None)
     InputError
         Truncated or garbage files, T2 mode, empty histograms.
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     with open(path, "rb") as fh:
         magic = fh.read(8)
     try:

@@ -29,6 +29,7 @@ import xarray as xr
 from nctransport.dataset import make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
 from nctransport.units import conversion_factor, parse_quantity
 
 __all__ = ["read_tiff", "parse_times"]
@@ -163,7 +164,7 @@ def read_tiff(path: Path, opts: ReadOptions) -> xr.Dataset:
     UnitError
         Frame times or pixel size neither given nor stated in OME/ImageJ metadata.
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     import tifffile
 
     log = logging.getLogger("tifffile")  # it logs oddities itself; we raise one error
