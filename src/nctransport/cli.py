@@ -373,6 +373,20 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGXFSZ, previous_sigxfsz)
 
 
+#: Commands whose finished parts are worth keeping after a failure (they resume).
+RESUMABLE = {"sweep", "demo"}
+
+
+def _rollback(args: list[str]) -> Any:
+    """A failed command leaves no partial output: the files it created are removed."""
+    import contextlib
+
+    from nctransport.io.atomic import rollback_on_error
+
+    command = next((a for a in args if a in COMMANDS), None)
+    return contextlib.nullcontext() if command in RESUMABLE else rollback_on_error()
+
+
 def _empty_argument(args: list[str]) -> str | None:
     """The message for an empty argument (``--out ''``), which Typer would read as ``.``."""
     for i, arg in enumerate(args):
@@ -398,7 +412,8 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
     try:
         # Without standalone mode click returns (not raises) the exit code of typer.Exit
         # and of an aborted (Ctrl-C) command.
-        rc = get_app()(args=args, prog_name="nctransport", standalone_mode=False)
+        with _rollback(args):
+            rc = get_app()(args=args, prog_name="nctransport", standalone_mode=False)
         if isinstance(rc, int):
             return rc
     except nct_error as exc:

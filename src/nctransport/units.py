@@ -126,7 +126,10 @@ def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -
         if target.dimensionless:
             return float(text)
         raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
-    q = _parse(str(text))
+    try:
+        q = _parse(str(text))
+    except UnitError as exc:
+        raise UnitError(exc.message if name == "value" else f"{name}: {exc.message}") from None
     if not isinstance(q, pint.Quantity):  # pint returns a bare number for "3"
         q = ureg.Quantity(float(q), "dimensionless")
     try:

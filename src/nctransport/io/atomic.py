@@ -78,9 +78,61 @@ def check_target_file(path: str | Path) -> Path:
     return final
 
 
+#: Paths created by the running job, newest last (``None``: nobody is keeping track).
+_JOURNAL: list[Path] | None = None
+
+
+def record_created(path: str | Path) -> None:
+    """Note a file or folder this job created, for :func:`rollback_on_error`."""
+    if _JOURNAL is not None:
+        _JOURNAL.append(Path(path))
+
+
+@contextlib.contextmanager
+def rollback_on_error() -> Iterator[None]:
+    """On an exception, remove every file (and then empty folder) created inside the block.
+
+    Files that existed before are never touched (they were replaced atomically or not at
+    all), so a failed job leaves no partial output. The CLI wraps each command in it
+    (except resumable ones such as ``sweep``).
+    """
+    global _JOURNAL
+    outer, _JOURNAL = _JOURNAL, []
+    journal = _JOURNAL
+    try:
+        yield
+    except BaseException:
+        for p in reversed(journal):
+            with contextlib.suppress(OSError):
+                if p.is_dir() and not p.is_symlink():
+                    p.rmdir()  # only when empty
+                else:
+                    p.unlink()
+        journal.clear()
+        raise
+    finally:
+        _JOURNAL = outer
+        if outer is not None:
+            outer.extend(journal)
+
+
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()
+
+
+def make_dirs(folder: str | Path) -> Path:
+    """``mkdir -p`` that records each folder it creates (see :func:`rollback_on_error`)."""
+    folder = Path(folder)
+    missing = []
+    probe = folder
+    while not os.path.lexists(probe) and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in reversed(missing):
+        record_created(p)
+    return folder
 
 
 @contextlib.contextmanager
@@ -92,8 +144,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     :class:`OutputError` naming ``path``; the temporary is always removed.
     """
     final = check_target_file(path)
+    existed = os.path.lexists(final)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(final.parent)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{final.name}.",
             suffix=suffix if suffix is not None else final.suffix,
@@ -111,6 +164,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
             os.chmod(tmp_path, _FILE_MODE)
             check_target_file(final)  # nothing slipped in under the name meanwhile
             os.replace(tmp_path, final)
+            if not existed:
+                record_created(final)
         except OSError as exc:
             raise output_error(exc, final) from None
     finally:

@@ -174,6 +174,15 @@ def check_output_dir(
                     f"would overwrite the input {inp}; choose another output directory", out
                 )
     _check_writable(out)
+    if st is None:  # a folder this job will create: removed again if the job fails
+        from nctransport.io.atomic import record_created
+
+        missing, probe = [], out
+        while not os.path.lexists(probe) and probe.parent != probe:
+            missing.append(probe)
+            probe = probe.parent
+        for p in reversed(missing):
+            record_created(p)
     return out
 
 
@@ -208,12 +217,12 @@ def prepare_output_dir(
     out_dir: str | Path, *, inputs: Iterable[str | Path] = (), writes: Iterable[str] = ()
 ) -> Path:
     """:func:`check_output_dir`, then create the directory."""
+    from nctransport.io.atomic import make_dirs, output_error
+
     out = check_output_dir(out_dir, inputs=inputs, writes=writes)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_dirs(out)
     except OSError as exc:
-        from nctransport.io.atomic import output_error
-
         raise output_error(exc, out) from None
     return out
 

@@ -80,7 +80,9 @@ def parse_times(text: str, n: int, path: Path) -> np.ndarray:
             raise UnitError(f"--times {text!r}: the step is zero", path)
         if not step > 0:
             raise UnitError(f"--times {text!r}: the step must be positive", path)
-        return _checked_times(start + step * np.arange(n), text, path)
+        with np.errstate(all="ignore"):  # overflow is reported by _checked_times
+            t = start + step * np.arange(n)
+        return _checked_times(t, text, path)
     if len(parts) == 3:
         start = _time_value(parts[0], "start", path)
         stop = _time_value(parts[1], "stop", path)
@@ -94,7 +96,9 @@ def parse_times(text: str, n: int, path: Path) -> np.ndarray:
             raise InputError(f"--times {text!r} gives {count} frame times, the file has {n}", path)
         if n > 1 and not stop > start:
             raise UnitError(f"--times {text!r}: stop must come after start", path)
-        return _checked_times(np.linspace(start, stop, n), text, path)
+        with np.errstate(all="ignore"):
+            t = np.linspace(start, stop, n)
+        return _checked_times(t, text, path)
     raise UnitError(
         f"--times {text!r}: expected start:step or start:stop:count, e.g. 0ns:0.1ns", path
     )
