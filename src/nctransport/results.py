@@ -234,7 +234,9 @@ class ResultProtocol:
         """Plain-text table of :meth:`summary_rows` and the warnings (what the CLI prints)."""
         rows = [("quantity", "value", "uncertainty / note"), *self.summary_rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows]
+        lines = [
+            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]}".rstrip() for r in rows
+        ]
         lines.insert(1, "-" * (sum(widths) + 4))
         lines += [f"warning: {w}" for w in self.result_warnings]
         return "\n".join(lines)
@@ -252,7 +254,9 @@ class ResultProtocol:
             f"<td>{escape(n)}</td></tr>"
             for q, v, n in self.summary_rows()
         )
-        warn = "".join(f"<li style='color:#a60'>{escape(w)}</li>" for w in self.result_warnings)
+        warn = "".join(
+            f"<li style='color:#a60'>{escape(w)}</li>" for w in self.result_warnings
+        )
         return (
             f"<div><strong>{escape(type(self).__name__)}</strong>"
             "<table><thead><tr><th>quantity</th><th>value</th><th>uncertainty / note</th>"

@@ -475,7 +475,7 @@ def analyze_map(ds: xr.Dataset, settings: AnalysisSettings | None = None) -> Ana
     if t_max is not None:
         warnings.append(
             f"the MSD contracts after t_max = {t_max.value * 1e9:.3g} ns (Bornschlegl 2024 "
-            f"'negative "
+                f"'negative "
             "diffusion'); D is an early-time value, D_avg the population-weighted one"
         )
 
