@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     from nctransport.errors import NctransportError
     from nctransport.io import output
 
+    outermost = not output._PROTECT_LOADED  # main() runs nested in demo and sweep points
     output.protect_loaded_inputs(True)  # no file this run reads may be overwritten
     previous_sigxfsz = _ignore_sigxfsz()
     previous_cap = limits._max_memory
@@ -365,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         warnings.showwarning = previous_showwarning
         limits._max_memory = previous_cap
-        output.protect_loaded_inputs(False)
-        output.clear_protected_inputs()
+        if outermost:
+            output.protect_loaded_inputs(False)
+            output.clear_protected_inputs()
         if previous_sigxfsz is not None:
             import signal
 
