@@ -38,3 +38,108 @@ def test_interrupts_and_exits_reach_the_shell(monkeypatch, small_file, exc, code
 
 def test_usage_error_is_exit_2(capsys):
     assert main(["info"]) == 2
+
+
+def _registered(module):
+    from nctransport.cli import load_module_commands
+
+    try:
+        return load_module_commands(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:  # a module another branch adds (commands.reproduce)
+            pytest.skip(f"{module} is not in this tree")
+        raise
+
+
+@pytest.mark.parametrize("module", __import__("nctransport.cli").cli.COMMAND_MODULES)
+def test_static_command_table_matches_register(module):
+    # cli.COMMANDS lists commands without importing their modules; it must not drift from
+    # what each module's register(app) actually registers.
+    from nctransport.cli import COMMANDS
+
+    listed = {name for name, (mod, _) in COMMANDS.items() if mod == module}
+    assert set(_registered(module)) == listed
+
+
+def test_help_lists_every_command_without_importing_them(capsys):
+    import sys
+
+    from nctransport.cli import COMMAND_MODULES, COMMANDS
+
+    before = {m for m in COMMAND_MODULES if m in sys.modules}
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in COMMANDS:
+        assert name in out
+    assert {m for m in COMMAND_MODULES if m in sys.modules} == before
+
+
+def test_command_help_shows_its_options(capsys):
+    assert main(["convert", "--help"]) == 0
+    assert "--t-unit" in capsys.readouterr().out
+    assert main(["device", "simulate", "--help"]) == 0
+    assert "--points" in capsys.readouterr().out
+
+
+def test_version_without_typer():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from nctransport.cli import main; rc = main(['--version']); "
+        "assert 'typer' not in sys.modules and 'pint' not in sys.modules, sorted(sys.modules); "
+        "sys.exit(rc)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("nctransport ")
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    heavy = ("numpy", "scipy", "xarray", "matplotlib", "pint", "typer", "rich", "numba")
+    code = f"import sys, nctransport; print([m for m in {heavy!r} if m in sys.modules])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["info", "--bogus"], "--bogus"),
+        (["info"], "file"),
+        (["bogus-command"], "bogus-command"),
+        (["--max-memory", "lots", "info", "x"], "--max-memory"),
+    ],
+)
+def test_usage_errors_are_one_line(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and needle in err, err
+
+
+def test_max_memory_is_applied_and_restored(monkeypatch, small_file):
+    from nctransport import limits
+
+    seen = []
+    monkeypatch.setattr(
+        "nctransport.commands.data.describe", lambda ds: seen.append(limits.max_memory()) or {}
+    )
+    main(["--max-memory", "1GiB", "info", "--json", str(small_file)])
+    assert seen == [1024**3]
+    assert limits.max_memory() == limits.DEFAULT_MAX_MEMORY
+
+
+def test_numpy_warnings_become_one_warning_line(monkeypatch, small_file, capsys):
+    def noisy(ds):
+        np.log(np.zeros(3))
+        np.log(np.zeros(3))
+        return {}
+
+    monkeypatch.setattr("nctransport.commands.data.describe", noisy)
+    assert main(["info", "--json", str(small_file)]) == 0
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: divide by zero"), err

@@ -1,131 +1,458 @@
-"""Command-line interface (Typer + rich).
+"""Command-line interface (Typer + rich), registered lazily.
 
 Each command lives in ``nctransport/commands/<topic>.py`` and exposes ``register(app)``.
-Errors raised on purpose (:mod:`nctransport.errors`) become one line on stderr and exit
-status 2; ``--debug`` (anywhere on the command line) shows the traceback instead.
+:data:`COMMANDS` names every command, its module and its one-line help, so ``nctransport
+--help`` lists them all without importing a single command module; a module is imported
+only when one of its commands runs (or its own ``--help`` is asked for).
+``nctransport --version`` does not even import Typer.
+
+Errors raised on purpose (:mod:`nctransport.errors`) and usage errors become one line
+``error: ...`` on stderr and exit status 2; warnings (NumPy's included) become one
+``warning: ...`` line each, deduplicated; ``--debug`` (anywhere on the command line) shows
+the traceback instead.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
+from typing import Any
 
-import typer
-from rich.console import Console
-from rich.markup import escape
+#: Command name -> (module, one-line help), in the order ``--help`` lists them. Kept in step
+#: with what each module's ``register(app)`` registers by tests/test_cli.py.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "info": (
+        "nctransport.commands.data",
+        "Show dims, shape, axis units and ranges, and metadata of FILE.",
+    ),
+    "convert": (
+        "nctransport.commands.data",
+        "Convert SRC to DST (NetCDF via h5netcdf), written atomically.",
+    ),
+    "analyze": (
+        "nctransport.commands.analyze",
+        "Per-frame profile fits -> MSD -> D with 95% CI, regimes, lifetime, D_avg, lengths.",
+    ),
+    "series": (
+        "nctransport.commands.analyze",
+        "Analyse each file and fit the trend of D, sigma and L with power/fluence/T/rep-rate.",
+    ),
+    "kinetics": (
+        "nctransport.commands.kinetics",
+        "Fit decays: exponentials with a fitted or measured IRF, power laws, global fits.",
+    ),
+    "excitation": (
+        "nctransport.commands.photophysics",
+        "Pulse energy, peak/mean fluence, <N> = j sigma, occupation, time between excitations.",
+    ),
+    "forster": (
+        "nctransport.commands.photophysics",
+        "Forster radius <-> hopping D on a 2D square lattice (Shcherbakov-Wu 2024) or spectra.",
+    ),
+    "cross-section": (
+        "nctransport.commands.photophysics",
+        "Absorption cross-section from signal vs fluence: S = A (1 - exp(-j sigma)) (Li 2023).",
+    ),
+    "einstein": (
+        "nctransport.commands.photophysics",
+        "Einstein relation mu = e D / (k_B T) (Liu 2021), either direction.",
+    ),
+    "bright-dark": (
+        "nctransport.commands.photophysics",
+        "Boltzmann bright/dark occupation (3-fold bright, Bornschlegl 2024), photon split.",
+    ),
+    "disorder": (
+        "nctransport.commands.photophysics",
+        "Disorder width <-> bleach red-shift, Delta E = -sigma^2/(2 k_B T) (Liu 2021).",
+    ),
+    "saha": (
+        "nctransport.commands.photophysics",
+        "Free-carrier vs exciton fraction from the Saha-Langmuir equation.",
+    ),
+    "simulate": (
+        "nctransport.commands.simulate",
+        "Kinetic Monte Carlo on a nanocrystal lattice; writes a microscope-like map and MSDs.",
+    ),
+    "device": (
+        "nctransport.commands.device",
+        "Single-carrier devices: SCLC, transient EL, drift-diffusion simulation, EGDM fits.",
+    ),
+    "spectra": (
+        "nctransport.commands.spectra",
+        "Per-frame peak energy, its red shift vs time, and sigma_inh = sqrt(-2 kT ΔE) (Liu 2021).",
+    ),
+    "temperature": (
+        "nctransport.commands.spectra",
+        "Fit D(T), τ(T) or L(T): Arrhenius, bright/dark fine structure (ΔE_BD), or both.",
+    ),
+    "sweep": (
+        "nctransport.commands.sweep",
+        "Simulate and analyse every point of a parameter grid; rerun the same command to resume.",
+    ),
+    "sweep-report": (
+        "nctransport.commands.sweep",
+        "Trends across a sweep: D vs the swept parameter with a single-exponential fit.",
+    ),
+    "fit-model": (
+        "nctransport.commands.continuum",
+        "Fit a reaction-diffusion model to every pixel and frame of FILE at once.",
+    ),
+    "demo": (
+        "nctransport.commands.demo",
+        "Run the whole loop on bundled example data and write OUT/index.html linking every report.",
+    ),
+    "reproduce": (
+        "nctransport.commands.reproduce",
+        "Rerun the analyses behind the source papers' figures and compare with their values.",
+    ),
+}
 
-from nctransport import __version__
-from nctransport.errors import NctransportError
+#: Command modules in ``--help`` order (each imported only when one of its commands runs).
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(m for m, _ in COMMANDS.values()))
 
-app = typer.Typer(
-    name="nctransport",
-    help="Exciton and charge transport in nanocrystal films: measure, simulate, model devices.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+HELP = "Exciton and charge transport in nanocrystal films: measure, simulate, model devices."
+MAX_MEMORY_HELP = (
+    "Memory cap for any one request, e.g. 16GiB (default 4 GiB, or $NCTRANSPORT_MAX_MEMORY); "
+    "requests estimated above it are refused before allocating."
 )
 
-#: Command modules, in the order their commands appear in ``--help``.
-COMMAND_MODULES = (
-    "nctransport.commands.data",
-    "nctransport.commands.analyze",
-    "nctransport.commands.kinetics",
-    "nctransport.commands.photophysics",
-    "nctransport.commands.simulate",
-    "nctransport.commands.device",
-    "nctransport.commands.spectra",
-    "nctransport.commands.sweep",
-    "nctransport.commands.continuum",
-    "nctransport.commands.demo",
-)
-
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+_APP: Any = None
 
 
-def _click_exception_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
-    """(ClickException, Abort) classes of click and of the copy newer Typer vendors."""
-    import click
+def load_module_commands(module: str) -> dict[str, Any]:
+    """Import ``module``, let its ``register(app)`` fill a Typer app, return its click commands.
 
-    errors, aborts = [click.ClickException], [click.exceptions.Abort]
+    >>> sorted(load_module_commands("nctransport.commands.data"))
+    ['convert', 'info']
+    """
+    import importlib
+
+    import typer
+
+    sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich")
+    importlib.import_module(module).register(sub)
+    return dict(typer.main.get_group(sub).commands)
+
+
+def _build_app() -> Any:
+    """The root Typer app with a lazily populated command group."""
+    from collections.abc import MutableMapping
+
+    import typer
+    from typer.core import TyperCommand, TyperGroup
+
+    class LazyCommands(MutableMapping):
+        """Name -> click command; a command's module is imported on first lookup only."""
+
+        def __init__(self, extra: dict[str, Any]) -> None:
+            self._loaded: dict[str, Any] = dict(extra)
+
+        def __getitem__(self, name: str) -> Any:
+            if name not in self._loaded and name in COMMANDS:
+                module = COMMANDS[name][0]
+                try:
+                    commands = load_module_commands(module)
+                except ModuleNotFoundError as exc:
+                    if exc.name != module:
+                        raise
+                    from nctransport.errors import ConfigError
+
+                    raise ConfigError(
+                        f"command {name!r} is not available in this installation "
+                        f"({module} is missing)"
+                    ) from None
+                for cmd_name, cmd in commands.items():
+                    self._loaded.setdefault(cmd_name, cmd)
+            return self._loaded[name]
+
+        def __setitem__(self, name: str, cmd: Any) -> None:
+            self._loaded[name] = cmd
+
+        def __delitem__(self, name: str) -> None:
+            del self._loaded[name]
+
+        def __iter__(self):
+            yield from COMMANDS
+            yield from (n for n in self._loaded if n not in COMMANDS)
+
+        def __len__(self) -> int:
+            return len(set(COMMANDS) | set(self._loaded))
+
+        def __contains__(self, name: object) -> bool:
+            return name in COMMANDS or name in self._loaded
+
+        def is_loaded(self, name: str) -> bool:
+            return name in self._loaded
+
+    class LazyGroup(TyperGroup):
+        """A Typer group whose ``--help`` lists :data:`COMMANDS` without importing them."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.commands = LazyCommands(dict(self.commands))
+            self._listing = False
+
+        def get_command(self, ctx: Any, cmd_name: str) -> Any:
+            if self._listing and cmd_name in COMMANDS and not self.commands.is_loaded(cmd_name):
+                line = COMMANDS[cmd_name][1]
+                return TyperCommand(cmd_name, help=line, short_help=line, callback=None)
+            try:
+                return self.commands[cmd_name]
+            except KeyError:
+                return None
+
+        def list_commands(self, ctx: Any) -> list[str]:
+            return list(self.commands)  # names only: nothing imported
+
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            self._listing = True
+            try:
+                super().format_help(ctx, formatter)
+            finally:
+                self._listing = False
+
+    app = typer.Typer(
+        name="nctransport",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+        cls=LazyGroup,
+    )
+
+    def _version_callback(value: bool) -> None:
+        if value:
+            typer.echo(_version_line())
+            raise typer.Exit()
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+        max_memory: str | None = typer.Option(
+            None, "--max-memory", metavar="SIZE", help=MAX_MEMORY_HELP
+        ),
+    ) -> None:
+        """nctransport command line."""
+        if max_memory is not None:
+            from nctransport.limits import set_max_memory
+
+            set_max_memory(max_memory)
+
+    return app
+
+
+def get_app() -> Any:
+    """The root Typer app (built once, on first use)."""
+    global _APP
+    if _APP is None:
+        _APP = _build_app()
+    return _APP
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: ``from nctransport.cli import app`` stays lazy
+    if name == "app":
+        return get_app()
+    raise AttributeError(f"module 'nctransport.cli' has no attribute {name!r}")
+
+
+def _version_line() -> str:
+    from nctransport import __version__
+
+    return f"nctransport {__version__}"
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _error(text: str) -> None:
+    sys.stderr.write(f"error: {_one_line(text)}\n")
+    sys.stderr.flush()
+
+
+def _click_exception_classes() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(ClickException, Abort, NoArgsIsHelpError) classes of click and of Typer's vendored copy."""
+    import typer
+
+    errors: list[type] = []
+    aborts: list[type] = []
+    no_args: list[type] = []
+    modules = []
     try:
         from typer._click import exceptions as vendored  # newer Typer ships its own click
+
+        modules.append(vendored)
     except ImportError:
-        vendored = None
-    if vendored is not None:
-        errors.append(vendored.ClickException)
+        pass
+    if "click" in sys.modules or not modules:  # older Typer uses click itself
+        import click.exceptions
+
+        modules.append(click.exceptions)
+    for mod in modules:
+        errors.append(mod.ClickException)
+        for name, found in (("Abort", aborts), ("NoArgsIsHelpError", no_args)):
+            if hasattr(mod, name):
+                found.append(getattr(mod, name))
     abort = getattr(typer.exceptions, "Abort", None)
     if abort is not None:
         aborts.append(abort)
-    return tuple(errors), tuple(aborts)
+    return tuple(errors), tuple(aborts), tuple(no_args)
 
 
-_CLICK_ERRORS, _ABORT = _click_exception_classes()
+def _usage_line(exc: Any) -> str:
+    """``no such option: --bogus (try 'nctransport info --help')``."""
+    message = _one_line(exc.format_message()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "nctransport"
+    return f"{message} (try '{path} --help')"
 
 
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"nctransport {__version__}")
-        raise typer.Exit()
+class _WarningLines:
+    """Show each warning as one ``warning: ...`` line on stderr, each text once."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = _one_line(str(message))
+        if category is not UserWarning:
+            text = f"{text} ({category.__name__})"
+        if text in self.seen:
+            return
+        self.seen.add(text)
+        sys.stderr.write(f"warning: {text}\n")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
-    ),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-) -> None:
-    """nctransport command line."""
+def _ignore_sigxfsz() -> Any:
+    """Ignore SIGXFSZ so a file-size limit (``ulimit -f``) gives EFBIG, not a dead process."""
+    import signal
 
-
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
-
-
-_register_commands()
+    if not hasattr(signal, "SIGXFSZ"):
+        return None
+    try:
+        return signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``nctransport`` console script."""
+    """Entry point of the ``nctransport`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:
         args = [a for a in args if a != "--debug"]
+    if args == ["--version"]:  # answered without importing Typer
+        sys.stdout.write(_version_line() + "\n")
+        return 0
+
+    import warnings
+
+    from nctransport import limits
+    from nctransport.errors import NctransportError
+    from nctransport.io import output
+
+    outermost = not output._PROTECT_LOADED  # main() runs nested in demo and sweep points
+    output.protect_loaded_inputs(True)  # no file this run reads may be overwritten
+    previous_sigxfsz = _ignore_sigxfsz()
+    previous_cap = limits._max_memory
+    previous_showwarning = warnings.showwarning
+    warnings.showwarning = _WarningLines()
+    try:
+        return _run(args, debug, NctransportError)
+    finally:
+        warnings.showwarning = previous_showwarning
+        limits._max_memory = previous_cap
+        if outermost:
+            output.protect_loaded_inputs(False)
+            output.clear_protected_inputs()
+        if previous_sigxfsz is not None:
+            import signal
+
+            signal.signal(signal.SIGXFSZ, previous_sigxfsz)
+
+
+#: Commands whose finished parts are worth keeping after a failure (they resume).
+RESUMABLE = {"sweep", "demo"}
+
+
+def _rollback(args: list[str]) -> Any:
+    """A failed command leaves no partial output: the files it created are removed."""
+    import contextlib
+
+    from nctransport.io.atomic import rollback_on_error
+
+    command = next((a for a in args if a in COMMANDS), None)
+    return contextlib.nullcontext() if command in RESUMABLE else rollback_on_error()
+
+
+def _empty_argument(args: list[str]) -> str | None:
+    """The message for an empty argument (``--out ''``), which Typer would read as ``.``."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            return f"{arg[:-1]}: empty value"
+        if arg.strip() == "":
+            before = args[i - 1] if i else ""
+            if before.startswith("-") and "=" not in before:
+                return f"{before}: empty value"
+            return "empty argument (an empty file name?)"
+    return None
+
+
+def _run(args: list[str], debug: bool, nct_error: type) -> int:
+    import typer
+
+    empty = _empty_argument(args)
+    if empty is not None:
+        _error(empty)
+        return 2
+
+    click_errors, aborts, no_args = _click_exception_classes()
     try:
         # Without standalone mode click returns (not raises) the exit code of typer.Exit
         # and of an aborted (Ctrl-C) command.
-        rc = app(args=args, prog_name="nctransport", standalone_mode=False)
+        with _rollback(args):
+            rc = get_app()(args=args, prog_name="nctransport", standalone_mode=False)
         if isinstance(rc, int):
             return rc
-    except NctransportError as exc:
+    except nct_error as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
+        sys.stderr.write("interrupted\n")
         return 130
     except typer.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
-    except _ABORT:
-        err_console.print("[yellow]aborted[/]")
+    except aborts:
+        sys.stderr.write("aborted\n")
         return 130
-    except _CLICK_ERRORS as exc:  # usage errors: bad or missing options
+    except no_args as exc:  # bare ``nctransport`` or a bare group: show its help
         exc.show()
+        return 0
+    except click_errors as exc:  # usage errors: bad or missing options, on one line
+        if debug:
+            raise
+        _error(_usage_line(exc) if hasattr(exc, "ctx") else exc.format_message())
         return exc.exit_code
+    except MemoryError:
+        if debug:
+            raise
+        _error(
+            "out of memory; ask for less, or check the sizes in the request "
+            "(the cap is set with --max-memory)"
+        )
+        return 2
     except Exception as exc:
         if debug:
             raise
-        err_console.print(
-            f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
-            "(rerun with --debug for the traceback)",
-            markup=True,
-            highlight=False,
-        )
+        _error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return 1
     return 0
 

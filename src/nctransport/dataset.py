@@ -78,6 +78,13 @@ METADATA_ALIASES: dict[str, str] = {
     "laser_power": "power",
     "average_power": "power",
 }
+#: Metadata that must be strictly positive (> 0) or non-negative (>= 0), in its unit above.
+POSITIVE_METADATA = {"temperature", "wavelength", "rep_rate", "pixel_size", "spot_fwhm",
+                     "thickness", "eps_r"}  # fmt: skip
+NON_NEGATIVE_METADATA = {"power", "fluence"}
+#: Largest coordinate magnitude accepted, in SI (1e30 s, m, V or eV): beyond it squares and
+#: products overflow and the file's unit is surely wrong.
+AXIS_LIMIT = 1e30
 TECHNIQUES = ("TAM", "TPLM", "PL", "TA", "TCSPC", "SIM", "JV", "SPECTRUM")
 
 
@@ -109,6 +116,12 @@ def _check_axis(name: str, values: Any, path: str | None) -> np.ndarray:
         raise InputError(f"axis {name!r} is empty", path)
     if not np.all(np.isfinite(arr)):
         raise InputError(f"axis {name!r} contains NaN or infinite values", path)
+    if np.max(np.abs(arr)) > AXIS_LIMIT:
+        raise InputError(
+            f"axis {name!r} reaches {np.max(np.abs(arr)):.3g} {AXIS_UNITS.get(name, '')}, beyond "
+            f"the plausible range (|value| <= {AXIS_LIMIT:g} in SI); check its unit",
+            path,
+        )
     if arr.size > 1:
         d = np.diff(arr)
         if np.any(d == 0):
@@ -203,10 +216,17 @@ def normalise_metadata(meta: Mapping[str, Any], *, path: str | None = None) -> d
             value = value.item()
         if k in METADATA_UNITS and METADATA_UNITS[k] != "dimensionless":
             try:
-                parse_quantity(str(value), METADATA_UNITS[k], name=k)
+                number = parse_quantity(str(value), METADATA_UNITS[k], name=k)
             except UnitError as exc:
                 raise UnitError(f"metadata {exc.message}", path) from None
+            _check_range(k, number, value, path)
             value = str(value).strip()
+        elif k in METADATA_UNITS:  # dimensionless (eps_r): a plain number
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                raise InputError(f"metadata {k}: {value!r} is not a number", path) from None
+            _check_range(k, number, value, path)
         elif k == "technique":
             value = str(value).strip().upper()
         if isinstance(value, bool):
@@ -215,6 +235,18 @@ def normalise_metadata(meta: Mapping[str, Any], *, path: str | None = None) -> d
             value = str(value)
         out[k] = value
     return out
+
+
+def _check_range(key: str, number: float, value: Any, path: str | None) -> None:
+    """Physical range of a metadata value (a temperature of -5 K is refused, naming the file)."""
+    unit = METADATA_UNITS[key].replace("**", "^")
+    if not np.isfinite(number):
+        raise InputError(f"metadata {key}: {value!r} is not finite", path)
+    if key in POSITIVE_METADATA and not number > 0:
+        where = f" {unit}" if unit != "dimensionless" else ""
+        raise InputError(f"metadata {key}: {value!r} must be above 0{where}", path)
+    if key in NON_NEGATIVE_METADATA and not number >= 0:
+        raise InputError(f"metadata {key}: {value!r} must not be negative", path)
 
 
 def get_quantity(ds: xr.Dataset, key: str, unit: str) -> float | None:
@@ -228,7 +260,16 @@ def get_quantity(ds: xr.Dataset, key: str, unit: str) -> float | None:
     k = canonical_key(key)
     if k not in ds.attrs:
         return None
-    return parse_quantity(str(ds.attrs[k]), unit, name=k)
+    source = ds.attrs.get("source_file")
+    try:
+        value = parse_quantity(str(ds.attrs[k]), unit, name=k)
+    except UnitError as exc:
+        raise UnitError(f"metadata {exc.message}", source) from None
+    if k in METADATA_UNITS and METADATA_UNITS[k] != "dimensionless":
+        # Attributes set after loading bypass normalise_metadata: check the range here too.
+        _check_range(k, parse_quantity(str(ds.attrs[k]), METADATA_UNITS[k], name=k),
+                     ds.attrs[k], source)  # fmt: skip
+    return value
 
 
 def axis_in(ds: xr.Dataset, dim: str, unit: str) -> np.ndarray:

@@ -3,23 +3,47 @@
 Inside the library everything is SI (s, m, m^2/s, V, A/m^2), energies in eV and
 temperatures in K (docs/science.md, "Units and conventions"). Convert once, at the boundary,
 and never guess a unit: a bare number where a unit is required is an error.
+
+The pint registry is built on first use (:func:`registry`), not at import: importing pint
+and building its registry costs about half a second, which ``nctransport --help`` and
+``import nctransport`` must not pay. ``nctransport.units.ureg`` still works (PEP 562).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
-
-import pint
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from nctransport.errors import UnitError
 
-ureg = pint.UnitRegistry(auto_reduce_dimensions=False)
-# Field shorthand that pint does not know out of the box.
-ureg.define("counts = [] = count = cts")
-ureg.define("arbitrary_unit = [] = a.u. = au = arb")
-ureg.define("molar = mole / liter = M")
+if TYPE_CHECKING:  # pragma: no cover
+    import pint
+
+
+@cache
+def registry() -> pint.UnitRegistry:
+    """The project's pint registry, built once on first use.
+
+    >>> registry() is registry()
+    True
+    """
+    import pint
+
+    ureg = pint.UnitRegistry(auto_reduce_dimensions=False)
+    # Field shorthand that pint does not know out of the box.
+    ureg.define("counts = [] = count = cts")
+    ureg.define("arbitrary_unit = [] = a.u. = au = arb")
+    ureg.define("molar = mole / liter = M")
+    return ureg
+
+
+def __getattr__(name: str) -> Any:  # ``from nctransport.units import ureg`` builds it lazily
+    if name == "ureg":
+        return registry()
+    raise AttributeError(f"module 'nctransport.units' has no attribute {name!r}")
+
 
 # Canonical internal unit for each physical dimension we accept at boundaries.
 SI_UNIT = {
@@ -74,7 +98,7 @@ def _parse(text: str) -> pint.Quantity:
     if len(normal) > 200 or _RUNAWAY_POWER.search(normal):
         raise UnitError(f"cannot parse {text[:60]!r} as a quantity with units")
     try:
-        q = ureg.Quantity(normal)
+        q = registry().Quantity(normal)
     except Exception as exc:  # pint raises many types; all mean "cannot parse"
         raise UnitError(f"cannot parse {text!r} as a quantity with units") from exc
     return q
@@ -94,12 +118,18 @@ def parse_quantity(text: str | float | int, unit: str, *, name: str = "value") -
     >>> parse_quantity("1e10/s", "Hz")
     10000000000.0
     """
+    import pint
+
+    ureg = registry()
     target = ureg.Unit(_normalise(unit))
     if isinstance(text, int | float):
         if target.dimensionless:
             return float(text)
         raise UnitError(f"{name}: {text!r} has no unit; expected a quantity in {unit}")
-    q = _parse(str(text))
+    try:
+        q = _parse(str(text))
+    except UnitError as exc:
+        raise UnitError(exc.message if name == "value" else f"{name}: {exc.message}") from None
     if not isinstance(q, pint.Quantity):  # pint returns a bare number for "3"
         q = ureg.Quantity(float(q), "dimensionless")
     try:
@@ -126,7 +156,7 @@ def parse_unit(text: str, *, name: str = "unit") -> pint.Unit:
     if text is None or not str(text).strip():
         raise UnitError(f"{name}: missing unit")
     try:
-        return ureg.Unit(_normalise(str(text)))
+        return registry().Unit(_normalise(str(text)))
     except Exception as exc:
         raise UnitError(f"{name}: unknown unit {text!r}") from exc
 
@@ -137,10 +167,12 @@ def conversion_factor(from_unit: str, to_unit: str, *, name: str = "unit") -> fl
     >>> conversion_factor("ps", "s")
     1e-12
     """
+    import pint
+
     src = parse_unit(from_unit, name=name)
     dst = parse_unit(to_unit, name=name)
     try:
-        return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+        return float(registry().Quantity(1.0, src).to(dst).magnitude)
     except pint.DimensionalityError as exc:
         raise UnitError(f"{name}: {from_unit!r} cannot be converted to {to_unit!r}") from exc
 

@@ -116,3 +116,18 @@ def test_pixel_resolution_missing_needs_pixel(tmp_path: Path, ptu_image) -> None
     with pytest.raises(UnitError, match="--pixel"):
         load(p)
     assert load(p, pixel="100nm").x.values[1] == pytest.approx(1e-7)
+
+
+def test_image_size_claimed_by_the_header_is_checked_before_decoding(
+    tmp_path: Path, ptu_image, patch_ptu_tag
+) -> None:
+    from nctransport.errors import NctransportError, ResourceError
+
+    path, _ = ptu_image(tmp_path / "img.ptu")
+    big = patch_ptu_tag(path, tmp_path / "big.ptu", "ImgHdr_PixX", 10**6)
+    big = patch_ptu_tag(big, tmp_path / "big2.ptu", "ImgHdr_PixY", 10**6)
+    with pytest.raises(NctransportError) as info:
+        load(big)
+    assert "big2.ptu" in str(info.value)
+    if isinstance(info.value, ResourceError):
+        assert "--max-memory" in str(info.value)

@@ -1,16 +1,21 @@
-"""Options and helpers shared by commands: how a file is loaded, where results go."""
+"""Options and helpers shared by commands: how a file is loaded, where results go, seeds.
+
+Light on purpose: every command module imports it at start-up, so nothing heavy (NumPy,
+xarray) is imported here until a command runs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import xarray as xr
 from rich.console import Console
 
 from nctransport.errors import ConfigError
-from nctransport.io import load
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 console = Console(highlight=False)
 
@@ -37,6 +42,44 @@ Meta = Annotated[
 OutDir = Annotated[Path | None, typer.Option("--out", help="Output directory.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")]
 
+#: Seeds are 0 <= seed < 2**63 (what NumPy's SeedSequence and Numba's int64 both take).
+SEED_LIMIT = 2**63
+
+
+def parse_seed(value: str | int | None, *, option: str = "--seed") -> int | None:
+    """Check a seed at the boundary, before any simulation: an integer in [0, 2**63).
+
+    ``None`` (no seed given) passes through. A float with an integral value (``3.0``) is
+    accepted; anything else is a :class:`ConfigError` naming ``option``.
+
+    >>> parse_seed("42"), parse_seed(7), parse_seed(None)
+    (42, 7, None)
+    >>> parse_seed("123456789012345678901")
+    Traceback (most recent call last):
+    ...
+    nctransport.errors.ConfigError: --seed must be an integer in [0, 2**63), got '123456789012345678901'
+    """  # noqa: E501
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"{option} must be an integer in [0, 2**63), got {value!r}")
+    seed: int | None
+    if isinstance(value, int):
+        seed = value
+    else:
+        text = str(value).strip()
+        try:
+            seed = int(text)
+        except ValueError:
+            try:
+                f = float(text)
+                seed = int(f) if f.is_integer() else None
+            except (ValueError, OverflowError):
+                seed = None
+    if seed is None or not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(f"{option} must be an integer in [0, 2**63), got {value!r}")
+    return seed
+
 
 def parse_key_values(items: list[str] | None, what: str = "--meta") -> dict[str, str]:
     """``["a=1", "b=2"]`` -> ``{"a": "1", "b": "2"}``; a malformed item is a ConfigError."""
@@ -60,6 +103,8 @@ def load_input(
     meta: list[str] | None = None,
 ) -> xr.Dataset:
     """Load ``path`` with the command-line overrides applied."""
+    from nctransport.io import load
+
     overrides = {
         k: v
         for k, v in dict(t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel).items()
@@ -67,6 +112,18 @@ def load_input(
     }
     overrides.update(parse_key_values(meta))
     return load(path, **overrides)
+
+
+def check_out(out: Path | str | None, *, inputs: list[Path] | tuple = ()) -> Path | None:
+    """Check ``--out`` before any computation (``None``: the command's default is used).
+
+    See :func:`nctransport.io.output.check_output_dir`.
+    """
+    if out is None:
+        return None
+    from nctransport.io.output import check_output_dir
+
+    return check_output_dir(out, inputs=inputs)
 
 
 def default_out_dir(path: Path, suffix: str) -> Path:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-import xarray as xr
-from rich.table import Table
 
 from nctransport.commands.common import (
     T0,
@@ -21,13 +18,19 @@ from nctransport.commands.common import (
     console,
     load_input,
 )
-from nctransport.dataset import SIGNAL
-from nctransport.io import save
-from nctransport.results import dumps, to_jsonable
+from nctransport.errors import OutputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 
 def describe(ds: xr.Dataset) -> dict[str, Any]:
     """Summary of a dataset: dims, shape, per-axis unit/min/max/n/step, metadata."""
+    import numpy as np
+
+    from nctransport.dataset import SIGNAL
+    from nctransport.results import to_jsonable
+
     sig = ds[SIGNAL]
     axes = {}
     for d in sig.dims:
@@ -68,6 +71,10 @@ def info(
     meta: Meta = None,
 ) -> None:
     """Show dims, shape, axis units and ranges, and metadata of FILE."""
+    from rich.table import Table
+
+    from nctransport.results import dumps
+
     ds = load_input(file, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
     summary = describe(ds)
     if json:
@@ -99,7 +106,15 @@ def convert(
     meta: Meta = None,
 ) -> None:
     """Convert SRC to DST (NetCDF via h5netcdf), written atomically."""
+    from nctransport.io.output import check_output_file
+
+    # Checked before reading: DST may not be SRC, a device, a FIFO or a folder.
+    check_output_file(dst, inputs=[src], option="DST")
+    if dst.suffix.lower() not in (".nc", ".nc4", ".h5", ".hdf5", ".csv"):
+        raise OutputError(f"cannot write format {dst.suffix!r}; use .nc or .csv", dst)
     ds = load_input(src, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta)
+    from nctransport.io import save
+
     out = save(ds, dst)
     console.print(f"wrote {out}")
 

@@ -11,19 +11,22 @@ import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import xarray as xr
-
-from nctransport.dataset import AXIS_UNITS, METADATA_UNITS, canonical_key, normalise_metadata
 from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
-from nctransport.units import parse_quantity, parse_unit, ureg
+from nctransport.units import parse_quantity, parse_unit, registry
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import xarray as xr
+
+# NumPy, xarray and the dataset module are imported inside the functions that use them:
+# ``nctransport.io.output`` and ``nctransport.io.atomic`` must stay cheap for the CLI.
 
 __all__ = ["load", "save", "sha256_of", "ReadOptions", "apply_t0", "axis_to_si", "axis_of_label"]
 
-Reader = Callable[[Path, ReadOptions], xr.Dataset]
+Reader = Callable[[Path, ReadOptions], "xr.Dataset"]
 
 _OPTION_KEYS = {"t_unit", "x_unit", "times", "pixel", "signal_units"}
 
@@ -106,6 +109,8 @@ def _reader(fmt: str) -> Reader:
 
 def apply_t0(ds: xr.Dataset, t0_s: float) -> xr.Dataset:
     """Shift the time axis so that ``t0_s`` (seconds, in the file's time frame) becomes 0."""
+    import numpy as np
+
     if "t" not in ds.dims:
         raise InputError("t0 given but the data have no time axis")
     t = np.asarray(ds.t.values, dtype=float) - t0_s
@@ -143,11 +148,11 @@ def load(path: str | Path, **overrides: Any) -> xr.Dataset:
     nctransport.errors.InputError, nctransport.errors.UnitError
         With the file named, when the file cannot be read.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", p)
-    if p.is_dir():
-        raise InputError("is a directory, expected a file", p)
+    from nctransport.dataset import canonical_key, normalise_metadata
+    from nctransport.io.output import check_input_path, loaded_input
+
+    p = check_input_path(path)  # regular files only: a FIFO or device would block forever
+    loaded_input(p)
     opts = ReadOptions(**{k: overrides.pop(k) for k in list(overrides) if k in _OPTION_KEYS})
     t0 = overrides.pop("t0", None)
     fmt = _sniff(p)
@@ -174,7 +179,9 @@ def load(path: str | Path, **overrides: Any) -> xr.Dataset:
 
 def save(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` atomically. ``.nc``/``.h5`` -> NetCDF; ``.csv`` -> wide/two-column CSV."""
-    p = Path(path)
+    from nctransport.io.output import check_output_file
+
+    p = check_output_file(path)
     ext = p.suffix.lower()
     if ext in (".nc", ".nc4", ".h5", ".hdf5"):
         from nctransport.io.netcdf import save_netcdf
@@ -248,6 +255,8 @@ def check_quantity_text(text: str, what: str, path: Path) -> None:
 
 def screen_metadata(meta: dict[str, Any], path: Path) -> None:
     """Apply :func:`check_quantity_text` to the metadata values that pint will parse."""
+    from nctransport.dataset import METADATA_UNITS, canonical_key
+
     for key, value in meta.items():
         if canonical_key(key) in METADATA_UNITS:
             check_quantity_text(str(value), canonical_key(key), path)
@@ -272,6 +281,8 @@ def axis_to_si(
     >>> axis_to_si("t", "ns", ReadOptions(t_unit="ps"), Path("a.csv"), hint="")
     1e-12
     """
+    from nctransport.dataset import AXIS_UNITS
+
     flag = override_flag(axis)
     override = opts.t_unit if axis == "t" else opts.x_unit
     if override:
@@ -287,7 +298,7 @@ def axis_to_si(
         raise UnitError(f"axis '{axis}': unknown unit {unit!r} (from {origin})", path) from None
     target = AXIS_UNITS[axis]
     try:
-        return float(ureg.Quantity(1.0, u).to(target).magnitude)
+        return float(registry().Quantity(1.0, u).to(target).magnitude)
     except Exception:  # pint.DimensionalityError: wrong kind of unit
         raise UnitError(
             f"axis '{axis}': unit {unit!r} (from {origin}) is not {_DIMENSION_WORD[axis]}; "
@@ -298,6 +309,8 @@ def axis_to_si(
 
 def as_float_array(values: Any, what: str, path: Path) -> np.ndarray:
     """Convert to a float array or raise an InputError naming ``what``."""
+    import numpy as np
+
     try:
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):

@@ -40,6 +40,8 @@ from nctransport.io import (
 )
 from nctransport.io.atomic import write_text
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
+from nctransport.limits import check_memory
 from nctransport.units import conversion_factor
 
 __all__ = ["read_csv", "write_csv", "parse_label"]
@@ -302,7 +304,9 @@ def read_csv(path: Path, opts: ReadOptions) -> xr.Dataset:
     >>> ds.attrs["kind"], ds.x.values.tolist(), ds.attrs["temperature"]
     ('map', [0.0, 1e-06], '10 K')
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
+    # Text, its split cells (Python strings) and the float arrays: about 10x the file.
+    check_memory(10 * path.stat().st_size, f"{path}: parsing this text table")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -604,6 +608,9 @@ def write_csv(ds: xr.Dataset, path: str | Path) -> Path:
     vunit = _cell_label(sig.attrs.get("units", "arb"))
     lines = _meta_lines(ds)
     values = np.asarray(sig.values, dtype=float)
+    # Every cell becomes a Python string (~60 bytes) before the text is joined.
+    cells = values.size * (4 if kind == "stack" else 1) + sum(ds[d].size for d in dims)
+    check_memory(cells * 120, f"writing {path} as CSV (use .nc for large data)")
     if kind in ("map", "spectral"):
         a, b = dims
         col = _fmt(ds[b].values)

@@ -9,7 +9,8 @@ import xarray as xr
 
 from nctransport.dataset import SIGNAL, make_dataset
 from nctransport.errors import InputError, UnitError
-from nctransport.io.atomic import atomic_path
+from nctransport.io.atomic import check_target_file, write_bytes
+from nctransport.limits import check_memory
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -45,13 +46,20 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
         for name, var in ds.data_vars.items():
             if var.ndim >= 1 and np.issubdtype(var.dtype, np.number):
                 encoding[name] = {"zlib": True, "complevel": 4}
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
+    check_target_file(path)  # before serialising: a device or an input is never replaced
+    check_memory(2 * ds.nbytes, "NetCDF output (serialised in memory)")
+    # Serialised to memory, then written with plain Python I/O: HDF5 writing straight to a
+    # full disk (or past ``ulimit -f``) crashes the process instead of raising an error.
+    data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
+    write_bytes(path, data)
     return Path(path)
 
 
 def read_netcdf(path: Path) -> xr.Dataset:
     """Read a NetCDF/HDF5 file written by nctransport (or any with a ``signal`` variable)."""
+    from nctransport.io.output import check_input_path
+
+    path = check_input_path(path)
     try:
         with xr.open_dataset(path, engine="h5netcdf", phony_dims="sort") as raw:
             ds = raw.load()

@@ -21,19 +21,64 @@ import numpy as np
 import xarray as xr
 
 from nctransport.dataset import AXIS_UNITS, make_dataset
-from nctransport.errors import InputError
+from nctransport.errors import InputError, NctransportError
 from nctransport.io import axis_to_si, screen_metadata
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
 
 __all__ = ["read_npz"]
 
 _RESERVED = {"signal", "dims", "metadata", "signal_units", "signal_unit", "signal_name"}
 
 
+def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    return tuple(int(n) for n in shape), np.dtype(dtype)
+
+
+def check_npz_memory(path: Path) -> int:
+    """Refuse an archive whose arrays would need more memory than the cap, *before* inflating.
+
+    The estimate reads only the zip directory and each ``.npy`` header (a few hundred bytes
+    are decompressed): the larger of the declared uncompressed size and shape x itemsize per
+    array, plus three float64 copies of every array (the conversion to float and the
+    dataset built from it). A 500 kB archive of zeros that would inflate to gigabytes is
+    refused here, without allocating them. Returns the estimate in bytes.
+    """
+    import math
+
+    from nctransport.limits import check_memory
+
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            raw, count = info.file_size, info.file_size
+            if info.filename.endswith(".npy"):
+                with zf.open(info) as fh:
+                    try:
+                        shape, dtype = _npy_header(fh)
+                    except (ValueError, SyntaxError, TypeError, EOFError) as exc:
+                        raise InputError(
+                            f"array {info.filename[:-4]!r} has a corrupt header ({exc})", path
+                        ) from None
+                count = math.prod(shape)
+                raw = max(raw, count * dtype.itemsize)
+            total += raw + 3 * 8 * count
+    check_memory(total, f"{path}: loading its decompressed arrays")
+    return total
+
+
 def _load_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
+        check_npz_memory(path)  # before anything is inflated
         with np.load(path, allow_pickle=False) as z:
             return {name: z[name] for name in z.files}
+    except NctransportError:
+        raise
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
             raise InputError(
@@ -129,7 +174,7 @@ def read_npz(path: Path, opts: ReadOptions) -> xr.Dataset:
     >>> ds.attrs["kind"], ds.t.values.tolist()
     ('map', [0.0, 1e-09])
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     arrays = _load_arrays(path)
     if "signal" not in arrays:
         raise InputError(f"no 'signal' array (arrays: {sorted(arrays) or 'none'})", path)

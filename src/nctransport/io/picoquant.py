@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +29,10 @@ import numpy as np
 import xarray as xr
 
 from nctransport.dataset import make_dataset
-from nctransport.errors import InputError, UnitError
+from nctransport.errors import InputError, NctransportError, UnitError
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
+from nctransport.limits import check_memory
 from nctransport.units import parse_quantity
 
 __all__ = ["read_picoquant"]
@@ -142,6 +145,10 @@ def _read_ptu(path: Path, opts: ReadOptions, channel: int | None) -> xr.Dataset:
         is_image = ptu.is_image
         image = None
         if is_image:
+            # A header can claim any image size: estimate (Y, X, H) before decoding.
+            sizes = dict(zip(ptu.dims, ptu.shape, strict=False))
+            n = math.prod(int(sizes.get(d, 1)) for d in ("Y", "X", "H"))
+            check_memory(n * (4 + 3 * 8), f"{path}: decoding its photon image {sizes}")
             # Frames integrated and one channel decoded, so memory stays (Y, X, H).
             image = ptu.decode_image(frame=-1, channel=ch, dtype=np.uint32, keepdims=False)
         attrs: dict[str, Any] = {
@@ -221,7 +228,7 @@ def read_picoquant(path: Path, opts: ReadOptions, *, channel: int | None = None)
     InputError
         Truncated or garbage files, T2 mode, empty histograms.
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     with open(path, "rb") as fh:
         magic = fh.read(8)
     try:
@@ -230,7 +237,7 @@ def read_picoquant(path: Path, opts: ReadOptions, *, channel: int | None = None)
                 return _read_phu(path, opts, channel)
             if magic.startswith(b"PQTTTR"):
                 return _read_ptu(path, opts, channel)
-    except (InputError, UnitError):
+    except NctransportError:
         raise
     except NotImplementedError as exc:  # e.g. bidirectional sinusoidal scans
         raise InputError(f"PTU layout not supported by ptufile ({exc})", path) from None

@@ -19,6 +19,7 @@ to pass. Frame ``i`` is at ``start + i * step``; shift time zero with ``--t0``.
 from __future__ import annotations
 
 import logging
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ import numpy as np
 import xarray as xr
 
 from nctransport.dataset import make_dataset
-from nctransport.errors import InputError, UnitError
+from nctransport.errors import InputError, ResourceError, UnitError
 from nctransport.io.options import ReadOptions
+from nctransport.io.output import check_input_path
+from nctransport.limits import check_memory
 from nctransport.units import conversion_factor, parse_quantity
 
 __all__ = ["read_tiff", "parse_times"]
@@ -50,6 +53,17 @@ def _time_value(text: str, what: str, path: Path) -> float:
         raise UnitError(f"--times: {exc.message}", path) from None
 
 
+def _checked_times(t: np.ndarray, text: str, path: Path) -> np.ndarray:
+    """Frame times must be finite and strictly increasing (not lost to rounding)."""
+    with np.errstate(all="ignore"):
+        ok = bool(np.all(np.isfinite(t))) and (t.size < 2 or bool(np.all(np.diff(t) > 0)))
+    if not ok:
+        raise UnitError(
+            f"--times {text!r}: frame times are not finite and strictly increasing", path
+        )
+    return t
+
+
 def parse_times(text: str, n: int, path: Path) -> np.ndarray:
     """Frame times in s from ``start:step`` or ``start:stop:count`` (units required).
 
@@ -64,7 +78,11 @@ def parse_times(text: str, n: int, path: Path) -> np.ndarray:
         step = _time_value(parts[1], "step", path)
         if step == 0:
             raise UnitError(f"--times {text!r}: the step is zero", path)
-        return start + step * np.arange(n)
+        if not step > 0:
+            raise UnitError(f"--times {text!r}: the step must be positive", path)
+        with np.errstate(all="ignore"):  # overflow is reported by _checked_times
+            t = start + step * np.arange(n)
+        return _checked_times(t, text, path)
     if len(parts) == 3:
         start = _time_value(parts[0], "start", path)
         stop = _time_value(parts[1], "stop", path)
@@ -76,7 +94,11 @@ def parse_times(text: str, n: int, path: Path) -> np.ndarray:
             ) from None
         if count != n:
             raise InputError(f"--times {text!r} gives {count} frame times, the file has {n}", path)
-        return np.linspace(start, stop, n)
+        if n > 1 and not stop > start:
+            raise UnitError(f"--times {text!r}: stop must come after start", path)
+        with np.errstate(all="ignore"):
+            t = np.linspace(start, stop, n)
+        return _checked_times(t, text, path)
     raise UnitError(
         f"--times {text!r}: expected start:step or start:stop:count, e.g. 0ns:0.1ns", path
     )
@@ -163,7 +185,7 @@ def read_tiff(path: Path, opts: ReadOptions) -> xr.Dataset:
     UnitError
         Frame times or pixel size neither given nor stated in OME/ImageJ metadata.
     """
-    path = Path(path)
+    path = check_input_path(path)  # regular files only: a FIFO would block
     import tifffile
 
     log = logging.getLogger("tifffile")  # it logs oddities itself; we raise one error
@@ -173,13 +195,19 @@ def read_tiff(path: Path, opts: ReadOptions) -> xr.Dataset:
             if not tif.series:
                 raise InputError("TIFF holds no image", path)
             series = tif.series[0]
+            # Compressed TIFFs can inflate enormously: estimate before decoding.
+            count = math.prod(int(n) for n in series.shape)
+            check_memory(
+                count * (np.dtype(series.dtype).itemsize + 3 * 8),
+                f"{path}: decoding its {tuple(series.shape)} image",
+            )
             data = np.asarray(series.asarray())
             axes = series.axes
             ome = _ome(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else {}
             ij = tif.imagej_metadata if tif.is_imagej else None
             page = tif.pages.first
             resolution = tuple(float(r) for r in page.resolution)
-    except InputError:
+    except (InputError, ResourceError):
         raise
     except UnitError as exc:
         raise UnitError(exc.message, path) from None
