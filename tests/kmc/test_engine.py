@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nctransport.kmc import engine
+from nctransport.kmc import engine, simulate
 from nctransport.kmc.rates import forster_radius_from_diffusivity
-from nctransport.kmc.run import simulate
 
 from .kmc_configs import walk_config
 
