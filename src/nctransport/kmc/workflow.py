@@ -141,11 +141,13 @@ def simulate(
     >>> s.pulses, s.dataset.attrs["technique"]
     (1, 'SIM')
     """
-    from nctransport.kmc.run import run_simulation
+    from nctransport.kmc.run import _prepare, run_simulation
 
     if seed is not None:
         seed = check_seed(seed)
     cfg, path = resolve_config(config_or_preset, overrides)
+    # model, resource estimates and lattice before any progress bar or worker (cached)
+    _prepare(cfg, cfg.seed if seed is None else seed)
     sha = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
     bar = None
     callback = progress if callable(progress) else None
