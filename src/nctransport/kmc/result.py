@@ -129,7 +129,9 @@ class SimulationResult(ResultProtocol):
         t_h = self.headline_time()
         k = int(np.argmin(np.abs(self.times - t_h)))
         rows: list[SummaryRow] = []
-        keys = ("emission", "all", *self.state_names) if len(self.state_names) > 1 else ("emission",)
+        keys = (
+            ("emission", "all", *self.state_names) if len(self.state_names) > 1 else ("emission",)
+        )
         for key in keys:
             if key not in self.d_sim_values:
                 continue
