@@ -339,8 +339,9 @@ def parse_value(text: str) -> Any:
         return text.strip().strip('"').strip("'")
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with ``key=value`` overrides applied.
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``key=value`` overrides applied (text is read as a
+    ``--set`` value; a table from Python is set as it is).
 
     A key is a preset short key (from ``[keys]``) or a dotted path (``lattice.spacing``).
     """
@@ -355,7 +356,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, str]) -> dict[str
             if not isinstance(nxt, dict):
                 raise ConfigError(f"--set {key}: {p!r} is not a table")
             node = nxt
-        node[parts[-1]] = parse_value(raw)
+        node[parts[-1]] = parse_value(raw) if isinstance(raw, str) else raw
     return out
 
 

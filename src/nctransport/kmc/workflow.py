@@ -43,7 +43,17 @@ def _override_text(path: str, value: Any) -> str:
         return f"{float(value)!r} {unit}" if unit else repr(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_override_text(path, v) for v in value) + "]"
+    if isinstance(value, Mapping):  # a whole table, e.g. states.exciton = {...}
+        return {k: _override_value(f"{path}.{k}", v) for k, v in value.items()}  # type: ignore[return-value]
     raise ConfigError(f"{path}: cannot use a value of type {type(value).__name__}")
+
+
+def _override_value(path: str, value: Any) -> Any:
+    """Inside a table: the TOML value itself (quantities as unit strings)."""
+    from nctransport.kmc.config import parse_value
+
+    out = _override_text(path, value)
+    return parse_value(out) if isinstance(out, str) and not isinstance(value, str) else out
 
 
 def resolve_config(
