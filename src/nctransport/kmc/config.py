@@ -339,6 +339,18 @@ def parse_value(text: str) -> Any:
         return text.strip().strip('"').strip("'")
 
 
+#: Short keys every config understands (a preset's ``[keys]`` table may add or redefine).
+COMMON_KEYS = {
+    "warmup_pulses": "excitation.warmup_pulses",
+    "frames": "output.frames",
+    "frame_samples": "output.frame_samples",
+    "irf_fwhm": "output.irf_fwhm",
+    "psf_fwhm": "output.psf_fwhm",
+    "psf_sigma": "output.psf_sigma",
+    "output_mode": "output.mode",
+}
+
+
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of ``data`` with ``key=value`` overrides applied (text is read as a
     ``--set`` value; a table from Python is set as it is).
@@ -346,7 +358,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     A key is a preset short key (from ``[keys]``) or a dotted path (``lattice.spacing``).
     """
     out = copy.deepcopy(data)
-    aliases = dict(out.get("keys", {}))
+    aliases = {**COMMON_KEYS, **dict(out.get("keys", {}))}
     for key, raw in overrides.items():
         path = aliases.get(key, key)
         parts = path.split(".")
