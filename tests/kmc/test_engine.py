@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nctransport.kmc import engine
+from nctransport.kmc import engine, simulate
 from nctransport.kmc.rates import forster_radius_from_diffusivity
-from nctransport.kmc.run import simulate
 
 from .kmc_configs import walk_config
 
@@ -108,12 +107,20 @@ def test_fixed_and_continuous_agree_with_blocking():
 
 
 def test_relax_memory_survival_is_exponential():
-    # Shcherbakov-Wu 2024: fast stays fast when -tau ln(1-f) > period: probability exp(-T/tau)
-    states = np.ones(200_000, dtype=np.int8)
-    kept = engine.relax_memory(states, 8.1e-6, 8.1e-6, 7)
+    # Shcherbakov-Wu 2024: fast stays fast when -tau ln(1-f) > period: probability exp(-T/tau).
+    # Relaxation walks the list of fast sites (issue 17: cost proportional to fast sites).
+    n = 200_000
+    states = np.zeros(2 * n, dtype=np.int8)
+    fast = np.arange(0, 2 * n, 2, dtype=np.int64)  # every other site is fast
+    states[fast] = 1
+    nfast = np.array([n], dtype=np.int64)
+    kept = engine.relax_memory(states, fast, nfast, np.exp(-8.1e-6 / 8.1e-6), 7)
     p = np.exp(-1.0)
-    assert kept == int(states.sum())
-    assert kept / states.size == pytest.approx(p, abs=5 * np.sqrt(p * (1 - p) / states.size))
+    assert kept == int(states.sum()) == nfast[0]
+    assert kept / n == pytest.approx(p, abs=5 * np.sqrt(p * (1 - p) / n))
+    # the list holds exactly the sites still fast, and nothing else changed
+    assert np.array_equal(np.sort(fast[:kept]), np.flatnonzero(states))
+    assert states[1::2].sum() == 0
 
 
 def test_jitter_and_vacancies_paths():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 
 import numpy as np
@@ -102,3 +103,17 @@ def test_stack_psf_and_photon_counting():
     prof = sig[0].sum(axis=0)
     var = (prof * x**2).sum() / prof.sum() - ((prof * x).sum() / prof.sum()) ** 2
     assert var == pytest.approx(50e-9**2 + 30e-9**2 + 10e-9**2 / 12 * 2, rel=0.1)
+
+
+def test_worker_pool_persists_between_runs():
+    from nctransport.kmc import pool
+
+    cfg = load_preset("random-walk", {**SMALL, "pulses": "2"})
+    a = simulate(cfg, seed=7, workers=2)
+    first = pool._POOL
+    pids = set(first._processes)  # the worker processes
+    b = simulate(cfg, seed=7, workers=2)
+    assert pool._POOL is first  # imported once per worker, reused
+    assert set(first._processes) == pids and os.getpid() not in pids
+    assert np.array_equal(a.dataset.signal.values, b.dataset.signal.values)
+    assert np.array_equal(a.dataset.signal.values, simulate(cfg, seed=7).dataset.signal.values)

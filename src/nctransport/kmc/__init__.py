@@ -5,7 +5,9 @@
 
 from nctransport.kmc.config import SimulationConfig, load_config, validate_config
 from nctransport.kmc.presets import PRESETS, load_preset
-from nctransport.kmc.run import SimulationResult, simulate, write_outputs
+from nctransport.kmc.result import SimulationResult
+from nctransport.kmc.run import run_simulation, write_outputs
+from nctransport.kmc.workflow import simulate
 
 __all__ = [
     "PRESETS",
@@ -13,6 +15,7 @@ __all__ = [
     "SimulationResult",
     "load_config",
     "load_preset",
+    "run_simulation",
     "simulate",
     "validate_config",
     "write_outputs",

@@ -34,7 +34,11 @@ from nctransport.units import parse_quantity
 _PER_STEP = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*/\s*step\s*$")
 
 
-def _quantity(unit: str, *, per_step: bool = False) -> Any:
+class QuantityUnit(str):
+    """Marks a config field as a quantity in this SI unit (used to read plain SI numbers)."""
+
+
+def _quantity(unit: str, *, per_step: bool = False, positive: bool = False) -> Any:
     def check(value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError(f"expected a quantity in {unit}, got {value!r}")
@@ -48,9 +52,11 @@ def _quantity(unit: str, *, per_step: bool = False) -> Any:
             raise ValueError(exc.message.removeprefix("value: ")) from None
         if v < 0:
             raise ValueError(f"{value!r} is negative")
+        if positive and v == 0:
+            raise ValueError(f"{value!r} must be > 0")
         return value
 
-    return Annotated[str | float | int, AfterValidator(check)]
+    return Annotated[str | float | int, AfterValidator(check), QuantityUnit(unit)]
 
 
 Length = _quantity("m")
@@ -58,6 +64,14 @@ Time = _quantity("s")
 Rate = _quantity("1/s", per_step=True)
 Energy = _quantity("eV")
 Temperature = _quantity("K")
+# physical quantities that cannot be zero (a zero spacing or step divides by zero later)
+PosLength = _quantity("m", positive=True)
+PosTime = _quantity("s", positive=True)
+PosTemperature = _quantity("K", positive=True)
+
+#: numpy's SeedSequence takes any non-negative int, but seeds are written to config.toml
+#: (TOML integers are signed 64-bit) and NetCDF attributes: 0 <= seed < 2**63.
+MAX_SEED = 2**63 - 1
 
 
 class _Strict(BaseModel):
@@ -67,12 +81,12 @@ class _Strict(BaseModel):
 class LatticeConfig(_Strict):
     dim: Literal[1, 2, 3] = 2
     size: int | list[int] = Field(101)
-    spacing: Length = "10nm"
+    spacing: PosLength = "10nm"
     periodic: bool = False
     jitter: Length = "0nm"
     vacancies: float = Field(0.0, ge=0.0, lt=1.0)
     energy_sigma: Energy = "0eV"
-    temperature: Temperature = "300K"
+    temperature: PosTemperature = "300K"
 
     @model_validator(mode="after")
     def _sizes(self) -> LatticeConfig:
@@ -87,10 +101,10 @@ class HopConfig(_Strict):
     reach: Literal["nn", "nnn"] = "nn"
     rate: Rate | None = None
     rate_nnn: Rate = "0/s"
-    r0: Length | None = None
-    tau: Time | None = None
+    r0: PosLength | None = None
+    tau: PosTime | None = None
     nu0: Rate | None = None
-    loc_length: Length | None = None
+    loc_length: PosLength | None = None
 
     @model_validator(mode="after")
     def _needs(self) -> HopConfig:
@@ -108,13 +122,13 @@ class HopConfig(_Strict):
 class MemoryConfig(_Strict):
     enabled: bool = False
     slow_rate: Rate = "0/s"
-    tau_relax: Time = "8.1us"
+    tau_relax: PosTime = "8.1us"
 
 
 class StateConfig(_Strict):
     radiative: Rate = "0/s"
     nonradiative: Rate = "0/s"
-    lifetime: Time | None = None
+    lifetime: PosTime | None = None
     quantum_yield: float = Field(1.0, ge=0.0, le=1.0)
     hop: float = Field(1.0, ge=0.0)
     absorption: float = 1.0
@@ -125,12 +139,15 @@ class StateConfig(_Strict):
 class ExcitationConfig(_Strict):
     kind: Literal["particles", "bernoulli", "poisson"] = "particles"
     particles: int = Field(1000, ge=1)
-    sigma: Length | None = None
-    fwhm: Length | None = None
+    sigma: PosLength | None = None
+    fwhm: PosLength | None = None
     alpha: float = Field(0.5, ge=0.0)
-    period: Time = "1us"
+    period: PosTime = "1us"
     pulses: int = Field(1, ge=1)
     chains: int = Field(1, ge=1)
+    #: Pulses run before each chain's recorded pulses (site memory only): "auto" runs
+    #: enough that the fast-site population reaches its steady state (see docs/simulate.md).
+    warmup_pulses: int | Literal["auto"] = "auto"
 
     @model_validator(mode="after")
     def _spot(self) -> ExcitationConfig:
@@ -140,6 +157,8 @@ class ExcitationConfig(_Strict):
             raise ValueError("alpha is a probability for bernoulli excitation (<= 1)")
         if self.chains > self.pulses:
             raise ValueError("chains cannot exceed pulses")
+        if isinstance(self.warmup_pulses, int) and self.warmup_pulses < 0:
+            raise ValueError("warmup_pulses must be >= 0 or 'auto'")
         return self
 
 
@@ -148,28 +167,49 @@ class ShrinkingConfig(_Strict):
     first_hop (1 + t/shrink_time)^-exponent (off-lattice)."""
 
     first_hop: Length = "1.1um"
-    hop_time: Time = "0.7ps"
-    shrink_time: Time = "0.7ps"
+    hop_time: PosTime = "0.7ps"
+    shrink_time: PosTime = "0.7ps"
     exponent: float = Field(0.5, ge=0.0)
 
 
 class OutputConfig(_Strict):
+    """What the simulated microscope records (docs/simulate.md, "What a frame holds")."""
+
     signal: Literal["emission", "population"] = "emission"
     geometry: Literal["line", "stack"] = "line"
-    frame_interval: Time = "50ps"
-    duration: Time = "5ns"
-    roi: Length | None = None
-    pixel: Length | None = None
+    frame_interval: PosTime = "50ps"
+    duration: PosTime = "5ns"
+    roi: PosLength | None = None
+    pixel: PosLength | None = None
+    #: "snapshot": the signal at the frame time t; "integrated": averaged over the frame's
+    #: exposure [t, t + frame_interval) (photons emitted within it, per second).
+    frames: Literal["snapshot", "integrated"] = "snapshot"
+    #: Snapshots averaged per frame when integrating (None: every step of a fixed-step
+    #: model up to 64, else 16 at the midpoints of equal sub-intervals).
+    frame_samples: int | None = Field(None, ge=1, le=1000)
+    #: Gaussian instrument response in time (FWHM); 0 = none.
+    irf_fwhm: Time = "0ps"
+    #: Gaussian point-spread function in space: give its sigma or its FWHM; 0 = none.
     psf_sigma: Length = "0nm"
+    psf_fwhm: Length = "0nm"
+    #: "sampled": the map of the simulated particles (KMC sampling noise);
+    #: "expected": the expectation value of the map (noise free; independent particles).
+    mode: Literal["sampled", "expected"] = "sampled"
     photons: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _psf(self) -> OutputConfig:
+        if parse_quantity(self.psf_sigma, "m") > 0 and parse_quantity(self.psf_fwhm, "m") > 0:
+            raise ValueError("give at most one of 'psf_sigma' and 'psf_fwhm'")
+        return self
 
 
 class SimulationConfig(_Strict):
     name: str = "custom"
     description: str = ""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     stepping: Literal["continuous", "fixed"] = "continuous"
-    step: Time | None = None
+    step: PosTime | None = None
     step_rule: Literal["sequential", "competing"] = "sequential"
     occupancy: Literal["multiple", "single", "annihilate"] = "multiple"
     until_decay: bool = False
@@ -223,6 +263,67 @@ def validate_config(data: dict[str, Any], path: str | Path | None = None) -> Sim
         return SimulationConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc), path) from None
+    except RecursionError:
+        raise ConfigError("config nested too deeply", path) from None
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed as an int in ``0 <= seed < 2**63``, checked before anything runs.
+
+    >>> check_seed(3)
+    3
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        try:
+            if isinstance(seed, bool) or float(seed) != int(seed):
+                raise ValueError
+            seed = int(seed)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{name} must be a whole number, got {seed!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{name} must be in 0 .. 2**63 - 1, got {seed}")
+    return seed
+
+
+def _unit_of(metadata: Any, annotation: Any) -> str | None:
+    import typing
+
+    for m in (*metadata, *getattr(annotation, "__metadata__", ())):
+        if isinstance(m, QuantityUnit):
+            return str(m)
+    for arg in typing.get_args(annotation):
+        unit = _unit_of((), arg)
+        if unit is not None:
+            return unit
+    return None
+
+
+def field_unit(path: str) -> str | None:
+    """The SI unit of the quantity at dotted config ``path`` (None if not a quantity).
+
+    >>> field_unit("lattice.spacing"), field_unit("states.exciton.to.dark"), field_unit("seed")
+    ('m', '1/s', None)
+    """
+    model: Any = SimulationConfig
+    parts = path.split(".")
+    while parts:
+        part = parts.pop(0)
+        if model is StateConfig and part == "to":
+            return "1/s" if len(parts) == 1 else None
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return None
+        if not parts:
+            return _unit_of(info.metadata, info.annotation)
+        if model is SimulationConfig and part == "states":
+            parts.pop(0)  # the state's name
+            model = StateConfig
+            continue
+        args = getattr(info.annotation, "__args__", (info.annotation,))
+        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return None
+    return None
 
 
 def parse_value(text: str) -> Any:
@@ -238,13 +339,26 @@ def parse_value(text: str) -> Any:
         return text.strip().strip('"').strip("'")
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with ``key=value`` overrides applied.
+#: Short keys every config understands (a preset's ``[keys]`` table may add or redefine).
+COMMON_KEYS = {
+    "warmup_pulses": "excitation.warmup_pulses",
+    "frames": "output.frames",
+    "frame_samples": "output.frame_samples",
+    "irf_fwhm": "output.irf_fwhm",
+    "psf_fwhm": "output.psf_fwhm",
+    "psf_sigma": "output.psf_sigma",
+    "output_mode": "output.mode",
+}
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``key=value`` overrides applied (text is read as a
+    ``--set`` value; a table from Python is set as it is).
 
     A key is a preset short key (from ``[keys]``) or a dotted path (``lattice.spacing``).
     """
     out = copy.deepcopy(data)
-    aliases = dict(out.get("keys", {}))
+    aliases = {**COMMON_KEYS, **dict(out.get("keys", {}))}
     for key, raw in overrides.items():
         path = aliases.get(key, key)
         parts = path.split(".")
@@ -254,19 +368,32 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, str]) -> dict[str
             if not isinstance(nxt, dict):
                 raise ConfigError(f"--set {key}: {p!r} is not a table")
             node = nxt
-        node[parts[-1]] = parse_value(raw)
+        node[parts[-1]] = parse_value(raw) if isinstance(raw, str) else raw
     return out
 
 
+#: Config files are a few kB; anything far larger is not a config (and is not read whole).
+MAX_CONFIG_BYTES = 10 * 1024**2
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; syntax errors are ConfigErrors."""
+    """Read a TOML file; syntax errors, absurd nesting and non-regular files are ConfigErrors."""
+    from nctransport.errors import InputError
+    from nctransport.io.output import check_input_path
+
     p = Path(path)
     try:
+        check_input_path(p)  # a FIFO or a device would block in read_text()
+    except InputError as exc:
+        raise ConfigError(exc.message, p) from None
+    if p.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES // 1024**2} MB: not a config", p)
+    try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("file not found", p) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"invalid TOML: {exc}", p) from None
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply", p) from None
 
 
 def load_config(path: str | Path, overrides: dict[str, str] | None = None) -> SimulationConfig:

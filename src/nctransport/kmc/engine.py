@@ -552,6 +552,9 @@ def run_interacting(
     mode,
     occ,
     memory,
+    fast,
+    nfast,
+    head,
     init_site,
     init_state,
     frame_t,
@@ -566,12 +569,12 @@ def run_interacting(
     """Simulate particles that share the lattice; events in global time order (heap).
 
     ``site_state`` is modified in place (memory: a visited site becomes state 1).
+    ``head`` (int64, -1 on every site) is scratch, left as it was found.
     """
     np.random.seed(seed)
     N = init_site.shape[0]
     z = offs.shape[0]
     nst = krad.shape[0]
-    nsites = lat_i[1] * lat_i[2] * lat_i[3]
     qs = np.empty(nst)
     _state_rates(conv, krad, knr, qs)
     max_scale = 0.0
@@ -581,7 +584,6 @@ def run_interacting(
     need_nb = exact and (occ == OCC_SINGLE or memory)
     w = np.empty(z)
     vec = np.empty(3)
-    head = np.full(nsites, -1, np.int64)
     nxt = np.full(N, -1, np.int64)
     prv = np.full(N, -1, np.int64)
     psite = init_site.copy()
@@ -616,7 +618,7 @@ def run_interacting(
             px[p, k] = vec[k]
             px0[p, k] = vec[k]
         if memory:
-            site_state[psite[p]] = 1
+            _make_fast(site_state, psite[p], fast, nfast)
     for p in range(N):
         redraw[p] = p
         tstart[p] = one
@@ -744,8 +746,8 @@ def run_interacting(
                 pc[p, 1] = jy
                 pc[p, 2] = jz
                 flipped = memory and site_state[j] == 0
-                if memory:
-                    site_state[j] = 1
+                if flipped:
+                    _make_fast(site_state, j, fast, nfast)
                 if need_nb:
                     # rates of the particles next to the freed site and the filled (or
                     # flipped) site changed: redraw their hop clocks (exact, memoryless)
@@ -816,27 +818,43 @@ def run_interacting(
             n_redraw += 1
         else:
             tstart[p] = nxt_t
+    for ai in range(nalive):
+        head[psite[alive[ai]]] = -1
     return 0
 
 
+@njit(cache=True, inline="always")
+def _make_fast(site_state, site, fast, nfast):
+    """Turn a slow site fast (Shcherbakov-Wu 2024: a NC visited by an exciton) and list it, so
+    that relaxation between pulses costs O(fast sites), not O(lattice)."""
+    if site_state[site] == 0:
+        site_state[site] = 1
+        fast[nfast[0]] = site
+        nfast[0] += 1
+
+
 @njit(cache=True)
-def relax_memory(site_state, tau_relax, period, seed):
+def relax_memory(site_state, fast, nfast, p_keep, seed):
     """Shcherbakov-Wu 2024's relaxation between pulses (Shcherbakov-Wu 2024, Model dynamics).
 
-    Every fast site (state 1) draws dt = -tau_relax ln(1 - f); it returns to the slow state
-    (0) when dt <= period, otherwise it stays fast for the next pulse. Returns the number
-    of sites still fast.
+    Every fast site (listed in ``fast[:nfast[0]]``) draws dt = -tau_relax ln(1 - f) and
+    returns to the slow state (0) when dt <= period, otherwise stays fast for the next pulse.
+    dt > period is the same event as 1 - f < exp(-period / tau_relax) = ``p_keep``, which is
+    what is tested (no logarithm). The list is compacted in place; returns the number of
+    sites still fast.
     """
     np.random.seed(seed)
-    n_fast = 0
-    for i in range(site_state.shape[0]):
-        if site_state[i] == 1:
-            dt = -tau_relax * math.log(1.0 - np.random.random())
-            if dt <= period:
-                site_state[i] = 0
-            else:
-                n_fast += 1
-    return n_fast
+    n = nfast[0]
+    kept = 0
+    for k in range(n):
+        site = fast[k]
+        if 1.0 - np.random.random() < p_keep:
+            fast[kept] = site
+            kept += 1
+        else:
+            site_state[site] = 0
+    nfast[0] = kept
+    return kept
 
 
 @njit(cache=True, inline="always")
@@ -850,7 +868,8 @@ def _splitmix(state):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
-    return state, float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    # the top 53 bits fit an int64: a signed conversion is cheaper than an unsigned one
+    return state, float(np.int64(z >> np.uint64(11))) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True)
@@ -869,6 +888,8 @@ def run_stepping(
     rule,
     occ,
     memory,
+    fast,
+    nfast,
     init_site,
     init_state,
     frame_steps,
@@ -904,6 +925,10 @@ def run_stepping(
     max_scale = 0.0
     for v in site_scale:
         max_scale = max(max_scale, v)
+    # acceptance of a hop candidate by the target's site state (thinning), 1 for the fastest
+    acc_p = np.empty(site_scale.shape[0])
+    for k in range(site_scale.shape[0]):
+        acc_p[k] = site_scale[k] / max_scale if max_scale > 0.0 else 0.0
     use_grid = occ != OCC_MULTIPLE
     psite = init_site.copy()
     pstate = init_state.copy()
@@ -930,17 +955,34 @@ def run_stepping(
         if use_grid:
             occ_grid[psite[p]] = p
         if memory:
-            site_state[psite[p]] = 1
+            _make_fast(site_state, psite[p], fast, nfast)
     K = frame_steps.shape[0]
     dim = lat_i[0]
     a = lat_f[0]
+    nx = lat_i[1]
+    ny = lat_i[2]
+    nz = lat_i[3]
+    periodic = lat_i[4] == 1
+    # per state: total hop probability and (equal weights) offsets per unit of u
+    hsv = np.empty(nst)
+    zf = np.empty(nst)
+    for s_ in range(nst):
+        hsv[s_] = cum_w[s_, z - 1]
+        zf[s_] = z / hsv[s_] if hsv[s_] > 0.0 else 0.0
     # equal per-offset weights in every state (Shcherbakov-Wu 2024): pick the offset by arithmetic
     uniform = True
     for s_ in range(nst):
         for o_ in range(z):
             if abs(cum_w[s_, o_] - cum_w[s_, z - 1] * (o_ + 1) / z) > 1e-12 * cum_w[s_, z - 1]:
                 uniform = False
+    # linear-index step of each offset (open lattice: the coordinates say when it leaves)
+    dlin = np.empty(z, np.int64)
+    for o_ in range(z):
+        dlin[o_] = offs[o_, 0] + nx * (offs[o_, 1] + ny * offs[o_, 2])
     has_vac = vac.shape[0] > 0
+    sequential = rule == FIXED_SEQUENTIAL
+    n_hops = 0
+    n_null = 0
     kf = 0
     step = 0.0
     while True:
@@ -949,7 +991,10 @@ def run_stepping(
             for ai in range(nalive):
                 q = alive[ai]
                 for k in range(3):
-                    xb[k] = px0[q, k] + pu[q, k] * a
+                    if periodic:
+                        xb[k] = px0[q, k] + pu[q, k] * a
+                    else:
+                        xb[k] = (pc[q, k] - lat_f[1 + k]) * a
                 _record(kf, pstate[q], xb, px0[q], 0.0, counts, mom, roi_f, roi_i, dim)
             kf += 1
         if t_rec == INF:
@@ -960,32 +1005,41 @@ def run_stepping(
             p = alive[ai]
             s = pstate[p]
             rs, u = _splitmix(rs)
-            hs = cum_w[s, z - 1]
+            hs = hsv[s]
             removed = False
             if u < hs:
                 if uniform:
-                    o = int(u * z / hs)  # equal weights: no search, no mispredicted branch
+                    o = int(u * zf[s])  # equal weights: no search, no mispredicted branch
                     if o >= z:
                         o = z - 1
                 else:
                     o = 0
                     while o < z - 1 and u >= cum_w[s, o]:
                         o += 1
-                cx = pc[p, 0]
-                cy = pc[p, 1]
-                cz = pc[p, 2]
-                j, jx, jy, jz = _neighbour(cx, cy, cz, o, offs, lat_i)
-                ok = j >= 0 and not (has_vac and vac[j] != 0)
+                jx = pc[p, 0] + offs[o, 0]
+                jy = pc[p, 1] + offs[o, 1]
+                jz = pc[p, 2] + offs[o, 2]
+                ok = True
+                j = psite[p] + dlin[o]
+                if jx < 0 or jx >= nx or jy < 0 or jy >= ny or jz < 0 or jz >= nz:
+                    if periodic:
+                        j, jx, jy, jz = _neighbour(pc[p, 0], pc[p, 1], pc[p, 2], o, offs, lat_i)
+                    else:
+                        ok = False
+                if ok and has_vac and vac[j] != 0:
+                    ok = False
                 if ok and use_grid and occ_grid[j] >= 0:
                     ok = False
                     if occ == OCC_ANNIHILATE:
                         stats[S_ANNIH] += 1
                         removed = True
-                if ok and site_scale[site_state[j]] < max_scale:
-                    rs, v = _splitmix(rs)
-                    ok = v * max_scale < site_scale[site_state[j]]
                 if ok:
-                    stats[S_HOPS] += 1
+                    ap = acc_p[site_state[j]]
+                    if ap < 1.0:
+                        rs, v = _splitmix(rs)
+                        ok = v < ap
+                if ok:
+                    n_hops += 1
                     if use_grid:
                         occ_grid[psite[p]] = -1
                         occ_grid[j] = p
@@ -993,16 +1047,17 @@ def run_stepping(
                     pc[p, 0] = jx
                     pc[p, 1] = jy
                     pc[p, 2] = jz
-                    pu[p, 0] += offs[o, 0]
-                    pu[p, 1] += offs[o, 1]
-                    pu[p, 2] += offs[o, 2]
-                    if memory:
-                        site_state[j] = 1
+                    if periodic:  # open lattice: the coordinates are the position
+                        pu[p, 0] += offs[o, 0]
+                        pu[p, 1] += offs[o, 1]
+                        pu[p, 2] += offs[o, 2]
+                    if memory and site_state[j] == 0:
+                        _make_fast(site_state, j, fast, nfast)
                 elif not removed:
-                    stats[S_NULL] += 1
+                    n_null += 1
             if not removed:
                 ch = -3
-                if rule == FIXED_SEQUENTIAL:
+                if sequential:
                     if tq[p] == step:
                         ch = _state_channel(s, conv, krad, knr, qs[s])
                 elif u >= hs and u < hs + qs[s]:
@@ -1013,7 +1068,7 @@ def run_stepping(
                 elif ch >= 0:
                     stats[S_CONV] += 1
                     pstate[p] = ch
-                    if rule == FIXED_SEQUENTIAL:
+                    if sequential:
                         tq[p] = _draw(FIXED_SEQUENTIAL, qs[ch], step + 1.0)
             if removed:
                 if use_grid:
@@ -1023,6 +1078,8 @@ def run_stepping(
                 alive[nalive] = p
                 continue
             ai += 1
+    stats[S_HOPS] += n_hops
+    stats[S_NULL] += n_null
     for ai in range(nalive):
         if use_grid:
             occ_grid[psite[alive[ai]]] = -1

@@ -70,27 +70,42 @@ def _window(lattice: Lattice, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     return sites, (d.astype(float) ** 2).sum(axis=1)
 
 
-def bernoulli_pulse(
-    lattice: Lattice, alpha: float, sigma: float, rng: np.random.Generator
-) -> np.ndarray:
-    """Shcherbakov-Wu 2024, Eq. 6: P_excite = alpha exp(-r^2/(2 sigma^2)), independent per site."""
+def pulse_window(lattice: Lattice, amplitude: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sites a pulse can excite (no vacancies) and their mean excitation
+    ``amplitude exp(-r^2 / (2 sigma^2))``; computed once per chain, reused by every pulse."""
     sites, r2 = _window(lattice, sigma)
-    p = alpha * np.exp(-r2 / (2.0 * sigma**2))
-    hit = rng.random(sites.size) < p
+    mean = amplitude * np.exp(-r2 / (2.0 * sigma**2))
     if lattice.vacancies.shape[0]:
-        hit &= lattice.vacancies[sites] == 0
-    return sites[hit]
+        keep = lattice.vacancies[sites] == 0
+        sites, mean = sites[keep], mean[keep]
+    return sites, mean
+
+
+def bernoulli_pulse(
+    lattice: Lattice,
+    alpha: float,
+    sigma: float,
+    rng: np.random.Generator,
+    window: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Shcherbakov-Wu 2024, Eq. 6: P_excite = alpha exp(-r^2/(2 sigma^2)), independent per site.
+
+    ``window`` is :func:`pulse_window` ``(lattice, alpha, sigma)`` when already computed.
+    """
+    sites, p = window if window is not None else pulse_window(lattice, alpha, sigma)
+    return sites[rng.random(sites.size) < p]
 
 
 def poisson_pulse(
-    lattice: Lattice, mean_peak: float, sigma: float, rng: np.random.Generator
+    lattice: Lattice,
+    mean_peak: float,
+    sigma: float,
+    rng: np.random.Generator,
+    window: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Poisson number of particles per site, mean ``mean_peak`` exp(-r^2/(2 sigma^2))."""
-    sites, r2 = _window(lattice, sigma)
-    n = rng.poisson(mean_peak * np.exp(-r2 / (2.0 * sigma**2)))
-    if lattice.vacancies.shape[0]:
-        n[lattice.vacancies[sites] != 0] = 0
-    return np.repeat(sites, n)
+    sites, mean = window if window is not None else pulse_window(lattice, mean_peak, sigma)
+    return np.repeat(sites, rng.poisson(mean))
 
 
 def initial_states(n: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:

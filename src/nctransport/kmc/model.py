@@ -12,6 +12,7 @@ from nctransport.kmc import engine
 from nctransport.kmc.config import SimulationConfig, si
 from nctransport.kmc.lattice import Lattice, build_lattice, neighbour_offsets
 from nctransport.kmc.rates import K_B_EV
+from nctransport.limits import check_memory, check_work
 
 _MODES = {"continuous": engine.CONTINUOUS}
 _OCC = {
@@ -61,6 +62,24 @@ class KmcModel:
     roi_i: np.ndarray
     tau_relax: float
     period: float
+    #: Pulses run (not recorded) before each chain's first recorded pulse.
+    warmup: int = 0
+    #: Kernel sample times per frame: the snapshot at t_k, then (integrated frames) the
+    #: sub-frame samples averaged into frame k.
+    samples_per_frame: int = 1
+    irf_sigma: float = 0.0
+    psf_sigma: float = 0.0
+
+    @property
+    def sample_times(self) -> np.ndarray:
+        """Kernel sample times in s (``frames x samples_per_frame``, sorted)."""
+        return self.kernel_frames * self.time_unit
+
+    @property
+    def p_keep(self) -> float:
+        """Probability that a fast site is still fast at the next pulse (Shcherbakov-Wu 2024:
+        the relaxation time -tau ln(1 - f) exceeds the period)."""
+        return math.exp(-self.period / self.tau_relax)
 
     @property
     def n_states(self) -> int:
@@ -116,7 +135,7 @@ class KmcModel:
 
     def counts_shape(self) -> tuple[int, int, int, int]:
         ny = int(self.roi_i[1]) if self.roi_i[2] == 1 else 1
-        return (self.frame_times.size, self.n_states, ny, int(self.roi_i[0]))
+        return (self.kernel_frames.size, self.n_states, ny, int(self.roi_i[0]))
 
 
 def build_model(cfg: SimulationConfig) -> KmcModel:
@@ -208,26 +227,36 @@ def build_model(cfg: SimulationConfig) -> KmcModel:
     oc = cfg.output
     fi = si(oc.frame_interval, "s")
     dur = si(oc.duration, "s")
-    if fi <= 0 or dur <= 0:
-        raise ConfigError("output.frame_interval and output.duration must be > 0")
     n_frames = int(math.floor(dur / fi + 1e-9)) + 1
-    times = np.arange(n_frames) * fi
-    kframes = times / tu
-    if fixed:
-        if not np.allclose(kframes, np.rint(kframes), rtol=0, atol=1e-6):
-            raise ConfigError("output.frame_interval must be a whole number of steps")
-        kframes = np.rint(kframes)
     if n_frames < 2:
         raise ConfigError("output.duration must cover at least two frames")
-    t_stop = np.inf if cfg.until_decay else kframes[-1]
-    if cfg.until_decay and np.any(krad + knr == 0):
-        raise ConfigError("until_decay needs every state to decay (radiative or nonradiative)")
+    spf, sub = _frame_samples(oc, fi, tu, fixed)
     pix = si(oc.pixel, "m") if oc.pixel is not None else a
     extent = (lc.size if isinstance(lc.size, int) else max(lc.size)) * a
     width = si(oc.roi, "m") if oc.roi is not None else min(2.0 * (4.0 * sigma + 20.0 * a), extent)
     nx = int(math.ceil(width / pix))
     if nx > 4096:
         raise ConfigError(f"output.roi / output.pixel gives {nx} pixels per axis (max 4096)")
+    # everything that scales with the user's numbers is estimated before it is allocated
+    ny = nx if oc.geometry == "stack" and lc.dim >= 2 else 1
+    check_memory(
+        n_frames * spf * len(names) * (ny * nx + engine.N_MOMENTS) * 8.0 * 4,
+        f"{n_frames} frames x {spf} samples of a {nx} x {ny} pixel map",
+        option="output.duration / output.frame_interval / output.pixel",
+    )
+    times = np.arange(n_frames) * fi
+    kframes = times / tu
+    if fixed:
+        if not np.allclose(kframes, np.rint(kframes), rtol=0, atol=1e-6):
+            raise ConfigError("output.frame_interval must be a whole number of steps")
+        kframes = np.rint(kframes)
+    # sample k * spf is the snapshot at t_k; the others lie inside [t_k, t_k + frame_interval)
+    kframes = (kframes[:, None] + np.concatenate([[0.0], sub])[None, :] * (fi / tu)).ravel()
+    if fixed:
+        kframes = np.rint(kframes)
+    t_stop = np.inf if cfg.until_decay else kframes[-1]
+    if cfg.until_decay and np.any(krad + knr == 0):
+        raise ConfigError("until_decay needs every state to decay (radiative or nonradiative)")
     nx += 1 - nx % 2  # odd: the spot centre lies in the middle of a pixel
     x0 = -nx * pix / 2.0
     roi_f = np.array([x0, x0, pix])
@@ -263,7 +292,48 @@ def build_model(cfg: SimulationConfig) -> KmcModel:
         roi_i=roi_i,
         tau_relax=si(cfg.memory.tau_relax, "s"),
         period=si(ex.period, "s"),
+        warmup=_warmup(cfg, mem),
+        samples_per_frame=spf,
+        irf_sigma=si(oc.irf_fwhm, "s") / FWHM_PER_SIGMA,
+        psf_sigma=max(si(oc.psf_sigma, "m"), si(oc.psf_fwhm, "m") / FWHM_PER_SIGMA),
     )
+
+
+#: FWHM of a Gaussian in units of its sigma, 2 sqrt(2 ln 2).
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+#: "auto" warm-up: pulses until the fast-site population has relaxed to within 1% of its
+#: steady state, ln(100) / (1 - exp(-T/tau)) ~ 4.6 tau_relax / period (geometric survival of
+#: fast sites, Shcherbakov-Wu 2024), at least MIN_WARMUP when the sites survive at all.
+WARMUP_TARGET = math.log(100.0)
+MIN_WARMUP = 2
+
+
+def _warmup(cfg: SimulationConfig, memory: bool) -> int:
+    w = cfg.excitation.warmup_pulses
+    if not memory:
+        return 0  # without site memory every pulse starts from the same lattice
+    if w != "auto":
+        return int(w)
+    p_keep = math.exp(-si(cfg.excitation.period, "s") / si(cfg.memory.tau_relax, "s"))
+    if p_keep < 1e-6:
+        return 0
+    return max(MIN_WARMUP, int(math.ceil(WARMUP_TARGET / (1.0 - p_keep))))
+
+
+def _frame_samples(oc: object, fi: float, tu: float, fixed: bool) -> tuple[int, np.ndarray]:
+    """Samples per frame and the sub-frame sample offsets (fractions of a frame)."""
+    if oc.frames == "snapshot":  # type: ignore[attr-defined]
+        return 1, np.zeros(0)
+    n = oc.frame_samples  # type: ignore[attr-defined]
+    steps = int(round(fi / tu)) if fixed else 0
+    if n is None:
+        n = steps if fixed and steps <= 64 else 16
+    if fixed:
+        n = min(n, steps)
+        # whole steps: the state during step m is the one recorded at step m, so with every
+        # step sampled the average is the exact frame integral of a fixed-step model
+        return n + 1, np.floor((np.arange(n) + 0.5) * steps / n) / steps
+    return n + 1, (np.arange(n) + 0.5) / n  # midpoint rule
 
 
 def _nominal_hop_total(
@@ -274,3 +344,63 @@ def _nominal_hop_total(
     if model == "forster":
         return float((hop_f[0] * (1.0 / r) ** 6).sum())
     return float(hop_f[2] * np.exp(-2.0 * r * a / hop_f[3]).sum())
+
+
+def expected_particles(model: KmcModel) -> float:
+    """Expected particles created by one pulse (for the memory and work estimates)."""
+    cfg = model.config
+    ex, lc = cfg.excitation, cfg.lattice
+    sizes = [lc.size] * lc.dim if isinstance(lc.size, int) else list(lc.size)
+    n_sites = float(math.prod(int(v) for v in sizes))
+    if ex.kind == "particles":
+        return float(ex.particles)
+    # alpha exp(-r^2 / 2 sigma^2) summed over the sites: alpha (sqrt(2 pi) sigma / a)^dim
+    a = si(lc.spacing, "m")
+    per_axis = [min(float(n), math.sqrt(2.0 * math.pi) * model.spot_sigma / a + 1) for n in sizes]
+    n = ex.alpha * math.prod(per_axis)
+    return min(n, n_sites) if ex.kind == "bernoulli" else n
+
+
+def check_resources(model: KmcModel) -> None:
+    """Refuse, before anything is allocated or run, a config that needs more memory or work
+    than the caps of :mod:`nctransport.limits` (one line naming the key to change)."""
+    cfg = model.config
+    lc, ex = cfg.lattice, cfg.excitation
+    sizes = [lc.size] * lc.dim if isinstance(lc.size, int) else list(lc.size)
+    n_sites = float(math.prod(int(v) for v in sizes))
+    # site state, occupancy grid, fast-site list, linked-list heads, jitter, vacancies, energies
+    per_site = 1 + 4 + 8 * model.memory + 8 * (model.interacting and not model.stepping_kernel)
+    per_site += 24 * (si(lc.jitter, "m") > 0) + (lc.vacancies > 0)
+    per_site += 8 * (si(lc.energy_sigma, "eV") > 0)
+    check_memory(n_sites * per_site, f"a lattice of {n_sites:.3g} sites", option="lattice.size")
+    n = expected_particles(model)
+    # per particle: initial draws, kernel arrays (positions, clocks, heap), a margin
+    check_memory(n * 400.0, f"{n:.3g} particles per pulse", option="excitation.particles")
+    if cfg.shrinking is not None:
+        # the shrinking-hop walk keeps a displacement per frame and carrier
+        check_memory(
+            n * model.kernel_frames.size * 24.0 * 2,
+            f"{n:.3g} carriers x {model.kernel_frames.size} frames",
+            option="excitation.particles / output.duration",
+        )
+    # work: events (continuous) or particle-steps (fixed) per pulse, over every pulse
+    q = model.krad + model.knr + model.conv.sum(axis=1)
+    if np.isfinite(model.t_stop):
+        t_eff = model.t_stop
+    else:  # until every particle decayed: the longest of n lifetimes ~ tau (1 + ln n)
+        t_eff = float(np.max(1.0 / np.maximum(q, 1e-300))) * (1.0 + math.log(max(n, 1.0)))
+    if model.mode == engine.CONTINUOUS:
+        hop = _nominal_hop_total(
+            cfg.hops.model, model.hop_f, model.off_cls, model.off_r, si(lc.spacing, "m")
+        )
+        rate = hop * float(model.site_scale.max()) * float(model.hop_scale.max()) + float(q.max())
+        per_particle = rate * t_eff
+    else:
+        per_particle = t_eff  # one step after another
+    pulses = ex.pulses + model.warmup * ex.chains
+    work = pulses * n * (per_particle + model.kernel_frames.size)
+    check_work(
+        work,
+        f"{pulses} pulses of {n:.3g} particles over {t_eff * model.time_unit:.3g} s",
+        option="excitation.pulses / particles / output.duration",
+    )

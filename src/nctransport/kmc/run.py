@@ -13,28 +13,30 @@ import json
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from nctransport.dataset import make_dataset
-from nctransport.io.atomic import write_text
-from nctransport.io.netcdf import save_netcdf
+from nctransport.errors import ConfigError
 from nctransport.kmc import engine
-from nctransport.kmc.config import SimulationConfig, to_toml
+from nctransport.kmc.config import SimulationConfig, check_seed, si
 from nctransport.kmc.excitation import (
     bernoulli_pulse,
     gaussian_particles,
     initial_states,
     poisson_pulse,
+    pulse_window,
 )
 from nctransport.kmc.lattice import Lattice
-from nctransport.kmc.model import KmcModel, build_model
+from nctransport.kmc.model import FWHM_PER_SIGMA, KmcModel, build_model, check_resources
 from nctransport.kmc.observe import (
+    apply_irf,
+    d_sim_from_msd,
+    d_sim_stderr,
+    effective_count,
     mean_energy,
     microscope_signal,
     msd_from_moments,
@@ -43,27 +45,28 @@ from nctransport.kmc.observe import (
     tracer_msd,
     weighted_moments,
 )
-from nctransport.results import provenance, to_jsonable, write_json
+from nctransport.kmc.result import SimulationResult
+from nctransport.results import to_jsonable
 
 # purposes of the random streams
-_LATTICE, _EXCITE, _KERNEL, _RELAX, _NOISE = 0, 1, 2, 3, 4
+_LATTICE, _EXCITE, _KERNEL, _RELAX, _NOISE, _WARMUP = 0, 1, 2, 3, 4, 5
 #: Non-memory runs are cut into at most this many work units.
 MAX_UNITS = 64
 
 Progress = Callable[[int, int], None]
 
 
-def _stream(seed: int, purpose: int, index: int = 0) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(purpose, index))
+def _stream(seed: int, purpose: int, *index: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(purpose, *index))
 
 
-def _kernel_seed(seed: int, purpose: int, index: int) -> int:
-    return int(_stream(seed, purpose, index).generate_state(1, np.uint32)[0])
+def _kernel_seed(seed: int, purpose: int, *index: int) -> int:
+    return int(_stream(seed, purpose, *index).generate_state(1, np.uint32)[0])
 
 
 @dataclass
 class Accumulators:
-    """Sums over pulses: ROI counts, moments, event counts."""
+    """Sums over pulses: ROI counts, moments, event counts (per kernel sample time)."""
 
     counts: np.ndarray
     mom: np.ndarray
@@ -74,7 +77,7 @@ class Accumulators:
     def empty(cls, model: KmcModel) -> Accumulators:
         return cls(
             np.zeros(model.counts_shape(), dtype=np.int64),
-            np.zeros((model.frame_times.size, model.n_states, engine.N_MOMENTS)),
+            np.zeros((model.kernel_frames.size, model.n_states, engine.N_MOMENTS)),
             np.zeros(engine.N_STATS, dtype=np.int64),
         )
 
@@ -86,64 +89,105 @@ class Accumulators:
 
 
 def work_units(model: KmcModel) -> list[tuple[int, int]]:
-    """Contiguous pulse ranges ``[start, stop)``; chains with memory, chunks otherwise."""
+    """Contiguous pulse ranges ``[start, stop)``; chains with memory, chunks otherwise.
+
+    They depend on the config only (never on the number of workers), so results do not.
+    """
     ex = model.config.excitation
     n_units = ex.chains if model.memory else min(ex.pulses, MAX_UNITS)
     edges = np.linspace(0, ex.pulses, n_units + 1).round().astype(int)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-def _excite(model: KmcModel, lattice: Lattice, rng: np.random.Generator) -> np.ndarray:
-    ex = model.config.excitation
-    if ex.kind == "particles":
-        return gaussian_particles(
-            lattice,
-            ex.particles,
-            model.spot_sigma,
-            rng,
-            unique=model.occupancy != engine.OCC_MULTIPLE,
-        )
-    if ex.kind == "bernoulli":
-        return bernoulli_pulse(lattice, ex.alpha, model.spot_sigma, rng)
-    sites = poisson_pulse(lattice, ex.alpha, model.spot_sigma, rng)
-    if model.occupancy != engine.OCC_MULTIPLE:
-        sites = np.unique(sites)  # at most one exciton survives on a site
-    return sites
+class Chain:
+    """The lattice-sized state of one chain of pulses, allocated once and reused by every
+    pulse: site states and the list of fast sites (memory), the occupancy grid, the
+    excitation window. Kernels leave their scratch arrays as they found them."""
 
+    def __init__(self, model: KmcModel, lattice: Lattice) -> None:
+        self.model = model
+        self.lattice = lattice
+        n = lattice.n_sites
+        self.lat_i, self.lat_f = lattice.kernel_arrays()
+        self.site_state = np.zeros(n, dtype=np.int8)
+        self.fast = np.empty(n if model.memory else 0, dtype=np.int64)
+        self.nfast = np.zeros(1, dtype=np.int64)
+        stepping = model.stepping_kernel
+        self.cum_w = np.zeros((0, 0))
+        if model.homogeneous or stepping:
+            self.cum_w = model.cumulative_hop_probabilities()
+        self.occ_grid = np.full(n if stepping else 0, -1, dtype=np.int32)
+        interacting = model.interacting and not stepping
+        self.head = np.full(n if interacting else 0, -1, dtype=np.int64)
+        ex = model.config.excitation
+        self.window = None
+        if ex.kind != "particles":
+            self.window = pulse_window(lattice, ex.alpha, model.spot_sigma)
 
-def run_pulses(
-    model: KmcModel,
-    lattice: Lattice,
-    seed: int,
-    start: int,
-    stop: int,
-    progress: Callable[[], None] | None = None,
-) -> Accumulators:
-    """Run pulses ``start..stop-1`` in order on ``lattice`` (one chain when memory is on)."""
-    acc = Accumulators.empty(model)
-    lat_i, lat_f = lattice.kernel_arrays()
-    site_state = np.zeros(lattice.n_sites, dtype=np.int8)
-    stepping = model.stepping_kernel
-    cum_w = np.zeros((0, 0))
-    if model.homogeneous or stepping:
-        cum_w = model.cumulative_hop_probabilities()
-    if stepping:
-        occ_grid = np.full(lattice.n_sites, -1, dtype=np.int32)
-    for i in range(start, stop):
-        if model.memory and i > start:
-            engine.relax_memory(
-                site_state, model.tau_relax, model.period, _kernel_seed(seed, _RELAX, i)
+    def relax(self, seed: int) -> None:
+        """Shcherbakov-Wu 2024's relaxation of the fast sites between two pulses."""
+        engine.relax_memory(self.site_state, self.fast, self.nfast, self.model.p_keep, seed)
+
+    def excite(self, rng: np.random.Generator) -> np.ndarray:
+        model, lattice = self.model, self.lattice
+        ex = model.config.excitation
+        if ex.kind == "particles":
+            return gaussian_particles(
+                lattice,
+                ex.particles,
+                model.spot_sigma,
+                rng,
+                unique=model.occupancy != engine.OCC_MULTIPLE,
             )
-        rng = np.random.default_rng(_stream(seed, _EXCITE, i))
-        sites = _excite(model, lattice, rng).astype(np.int64)
+        if ex.kind == "bernoulli":
+            return bernoulli_pulse(lattice, ex.alpha, model.spot_sigma, rng, self.window)
+        sites = poisson_pulse(lattice, ex.alpha, model.spot_sigma, rng, self.window)
+        if model.occupancy != engine.OCC_MULTIPLE:
+            sites = np.unique(sites)  # at most one exciton survives on a site
+        return sites
+
+    def pulse(self, acc: Accumulators, rng: np.random.Generator, kseed: int) -> None:
+        """One pulse: excite, run the kernel, add to ``acc``."""
+        model, lattice = self.model, self.lattice
+        sites = self.excite(rng).astype(np.int64)
         states = initial_states(sites.size, model.initial, rng)
+        if model.stepping_kernel:
+            engine.run_stepping(
+                self.lat_i,
+                self.lat_f,
+                lattice.vacancies,
+                self.site_state,
+                self.occ_grid,
+                model.offsets,
+                self.cum_w,
+                model.site_scale,
+                model.conv,
+                model.krad,
+                model.knr,
+                model.mode,
+                model.occupancy,
+                model.memory,
+                self.fast,
+                self.nfast,
+                sites,
+                states,
+                model.kernel_frames,
+                model.t_stop,
+                model.roi_f,
+                model.roi_i,
+                acc.counts,
+                acc.mom,
+                acc.stats,
+                kseed,
+            )
+            return
         args_common = (
-            lat_i,
-            lat_f,
+            self.lat_i,
+            self.lat_f,
             lattice.jitter,
             lattice.vacancies,
             lattice.energies,
-            site_state,
+            self.site_state,
             model.offsets,
             model.off_cls,
             model.off_r,
@@ -156,39 +200,14 @@ def run_pulses(
             model.knr,
             model.mode,
         )
-        kseed = _kernel_seed(seed, _KERNEL, i)
-        if stepping:
-            engine.run_stepping(
-                lat_i,
-                lat_f,
-                lattice.vacancies,
-                site_state,
-                occ_grid,
-                model.offsets,
-                cum_w,
-                model.site_scale,
-                model.conv,
-                model.krad,
-                model.knr,
-                model.mode,
-                model.occupancy,
-                model.memory,
-                sites,
-                states,
-                model.kernel_frames,
-                model.t_stop,
-                model.roi_f,
-                model.roi_i,
-                acc.counts,
-                acc.mom,
-                acc.stats,
-                kseed,
-            )
-        elif model.interacting:
+        if model.interacting:
             engine.run_interacting(
                 *args_common,
                 model.occupancy,
                 model.memory,
+                self.fast,
+                self.nfast,
+                self.head,
                 sites,
                 states,
                 model.kernel_frames,
@@ -203,7 +222,7 @@ def run_pulses(
         else:
             engine.run_independent(
                 *args_common,
-                cum_w,
+                self.cum_w,
                 sites,
                 states,
                 model.kernel_frames,
@@ -214,6 +233,37 @@ def run_pulses(
                 acc.stats,
                 kseed,
             )
+
+
+def run_pulses(
+    model: KmcModel,
+    lattice: Lattice,
+    seed: int,
+    start: int,
+    stop: int,
+    progress: Callable[[], None] | None = None,
+) -> Accumulators:
+    """Run pulses ``start..stop-1`` in order on ``lattice`` (one chain when memory is on).
+
+    With site memory the chain first runs ``model.warmup`` pulses that are not recorded
+    (their own random streams, keyed by the chain's first pulse), so the recorded pulses
+    see the steady state of the fast sites; every chain warms up, none starts cold.
+    """
+    acc = Accumulators.empty(model)
+    chain = Chain(model, lattice)
+    warm = model.warmup if model.memory else 0
+    if warm:
+        scratch = Accumulators.empty(model)
+        for k in range(warm):
+            if k > 0:
+                chain.relax(_kernel_seed(seed, _WARMUP, start, k, _RELAX))
+            rng = np.random.default_rng(_stream(seed, _WARMUP, start, k, _EXCITE))
+            chain.pulse(scratch, rng, _kernel_seed(seed, _WARMUP, start, k, _KERNEL))
+    for i in range(start, stop):
+        if model.memory and (i > start or warm):
+            chain.relax(_kernel_seed(seed, _RELAX, i))
+        rng = np.random.default_rng(_stream(seed, _EXCITE, i))
+        chain.pulse(acc, rng, _kernel_seed(seed, _KERNEL, i))
         acc.pulses += 1
         if progress is not None:
             progress()
@@ -224,9 +274,11 @@ _WORKER_CACHE: dict[str, tuple[KmcModel, Lattice]] = {}
 
 
 def _prepare(config: SimulationConfig, seed: int) -> tuple[KmcModel, Lattice]:
+    """The model and lattice realisation of ``config`` (cached: one per process)."""
     key = json.dumps([config.model_dump(), seed], sort_keys=True, default=str)
     if key not in _WORKER_CACHE:
         model = build_model(config)
+        check_resources(model)
         lattice = model.build_lattice(np.random.default_rng(_stream(seed, _LATTICE)))
         _WORKER_CACHE.clear()
         _WORKER_CACHE[key] = (model, lattice)
@@ -239,59 +291,29 @@ def _unit_task(config_data: dict, seed: int, start: int, stop: int) -> Accumulat
     return run_pulses(model, lattice, seed, start, stop)
 
 
-@dataclass(frozen=True)
-class SimulationResult:
-    """Outcome of :func:`simulate`. Lengths in m, times in s, MSD per axis in m^2."""
-
-    name: str
-    seed: int
-    pulses: int
-    state_names: tuple[str, ...]
-    times: np.ndarray
-    populations: dict[str, np.ndarray]
-    msd: dict[str, np.ndarray]
-    tracer_msd: dict[str, np.ndarray]
-    mean_energy: dict[str, np.ndarray]
-    events: dict[str, int]
-    wall_time: float
-    config: dict[str, Any] = field(repr=False)
-    dataset: xr.Dataset = field(repr=False, compare=False)
-
-    @property
-    def total_events(self) -> int:
-        return int(sum(v for k, v in self.events.items() if k != "null"))
-
-    @property
-    def events_per_second(self) -> float:
-        return self.total_events / self.wall_time if self.wall_time > 0 else float("nan")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "seed": self.seed,
-            "pulses": self.pulses,
-            "states": list(self.state_names),
-            "t_s": self.times,
-            "population_per_pulse": self.populations,
-            "msd_per_axis_m2": self.msd,
-            "tracer_msd_per_axis_m2": self.tracer_msd,
-            "mean_energy_eV": self.mean_energy,
-            "events": self.events,
-            "total_events": self.total_events,
-            "wall_time_s": self.wall_time,
-            "events_per_second": self.events_per_second,
-            "msd_convention": "per-axis: variance along one axis minus that of all particles "
-            "at t = 0, averaged over the lattice axes (MSD = 2 D t)",
-        }
+def _worker_warning(workers: int, units: int, model: KmcModel) -> str | None:
+    if workers <= units:
+        return None
+    ex = model.config.excitation
+    why = (
+        f"chains = {ex.chains} with site memory (the pulses of a chain run in order; "
+        "raise chains to spread them)"
+        if model.memory
+        else f"pulses = {ex.pulses}"
+    )
+    return (
+        f"--workers {workers} exceeds the {units} independent unit(s) of work ({why}); "
+        f"running on {units} worker(s)"
+    )
 
 
-def simulate(
+def run_simulation(
     config: SimulationConfig,
     seed: int | None = None,
     workers: int = 1,
     progress: Progress | None = None,
 ) -> SimulationResult:
-    """Run ``config`` and return its result (with the microscope dataset).
+    """Run a validated ``config`` and return its result (with the microscope dataset).
 
     Parameters
     ----------
@@ -300,49 +322,62 @@ def simulate(
     seed
         Random seed (default: ``config.seed``). Same seed, same bytes, any ``workers``.
     workers
-        Worker processes (1 runs in this process).
+        Worker processes (1 runs in this process); a persistent pool is reused by later calls.
     progress
-        Called as ``progress(done, total)`` in pulses.
+        Called as ``progress(done, total)`` in recorded pulses.
     """
-    seed = config.seed if seed is None else int(seed)
+    seed = check_seed(config.seed if seed is None else seed)
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
     t0 = time.perf_counter()
     model, lattice = _prepare(config, seed)
     units = work_units(model)
     total = config.excitation.pulses
+    warnings: list[str] = []
+    if config.shrinking is not None or config.output.mode == "expected":
+        units = [(0, total)]
+    note = _worker_warning(workers, len(units), model) if workers > 1 else None
+    if note:
+        warnings.append(note)
+    workers = min(workers, len(units))
     acc = Accumulators.empty(model)
     done = 0
-    if config.shrinking is not None:
+    if config.output.mode == "expected":
+        from nctransport.kmc.expected import expected_accumulators
+
+        acc = expected_accumulators(model, lattice)
+    elif config.shrinking is not None:
         acc = _run_shrinking(model, seed, progress)
-    elif workers <= 1 or len(units) == 1:
+    elif workers <= 1:
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
         for a, b in units:
-
-            def tick() -> None:
-                nonlocal done
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-
             acc.add(run_pulses(model, lattice, seed, a, b, tick))
     else:
-        import multiprocessing as mp
+        from nctransport.kmc.pool import is_broken, shutdown_pool, worker_pool
 
         data = config.model_dump()
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_unit_task, data, seed, a, b) for a, b in units]
-            try:
-                for fut, (a, b) in zip(futures, units, strict=True):
-                    acc.add(fut.result())  # combined in unit order: worker-independent bytes
-                    done += b - a
-                    if progress is not None:
-                        progress(done, total)
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        pool = worker_pool(workers)
+        futures = [pool.submit(_unit_task, data, seed, a, b) for a, b in units]
+        try:
+            for fut, (a, b) in zip(futures, units, strict=True):
+                acc.add(fut.result())  # combined in unit order: worker-independent bytes
+                done += b - a
+                if progress is not None:
+                    progress(done, total)
+        except BaseException as exc:
+            for f in futures:
+                f.cancel()
+            if is_broken(exc) or isinstance(exc, KeyboardInterrupt):
+                shutdown_pool(wait=False)
+            raise
     wall = time.perf_counter() - t0
-    return _result(model, lattice, acc, seed, wall)
+    return _result(model, lattice, acc, seed, wall, tuple(warnings))
 
 
 def _run_shrinking(model: KmcModel, seed: int, progress: Progress | None) -> Accumulators:
@@ -364,7 +399,7 @@ def _run_shrinking(model: KmcModel, seed: int, progress: Progress | None) -> Acc
             si(sh.shrink_time, "s"),
             sh.exponent,
             (1.0 / decay_rate) if decay_rate > 0 else None,
-            model.frame_times,
+            model.sample_times,
             model.roi_f,
             model.roi_i,
             np.random.default_rng(_stream(seed, _EXCITE, i)),
@@ -375,26 +410,52 @@ def _run_shrinking(model: KmcModel, seed: int, progress: Progress | None) -> Acc
     return acc
 
 
+def _frames(model: KmcModel, acc: Accumulators) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame ROI counts (float: integrated frames average their samples) and the exact
+    moments of the snapshots at the frame times."""
+    k, spf = model.frame_times.size, model.samples_per_frame
+    mom = acc.mom.reshape(k, spf, *acc.mom.shape[1:])[:, 0]
+    counts = acc.counts.reshape(k, spf, *acc.counts.shape[1:])
+    if spf == 1:
+        return counts[:, 0].astype(float), mom
+    return counts[:, 1:].sum(axis=1, dtype=float) / (spf - 1), mom
+
+
 def _result(
-    model: KmcModel, lattice: Lattice, acc: Accumulators, seed: int, wall: float
+    model: KmcModel,
+    lattice: Lattice,
+    acc: Accumulators,
+    seed: int,
+    wall: float,
+    warnings: tuple[str, ...] = (),
 ) -> SimulationResult:
     cfg = model.config
     dim = lattice.dim
     names = model.state_names
     n = max(acc.pulses, 1)
-    all_mom = acc.mom.sum(axis=1)
+    counts, mom = _frames(model, acc)
+    all_mom = mom.sum(axis=1)
     ref = float(per_axis_variance(all_mom[:1], dim)[0])
-    pops = {s: acc.mom[:, i, engine.M_N] / n for i, s in enumerate(names)}
-    msd = {s: msd_from_moments(acc.mom[:, i], dim, ref) for i, s in enumerate(names)}
+    pops = {s: mom[:, i, engine.M_N] / n for i, s in enumerate(names)}
+    msd = {s: msd_from_moments(mom[:, i], dim, ref) for i, s in enumerate(names)}
     msd["all"] = msd_from_moments(all_mom, dim, ref)
-    em = weighted_moments(acc.mom, model.krad_si)
+    em = weighted_moments(mom, model.krad_si)
     em_ref = float(per_axis_variance(em[:1], dim)[0])
     msd["emission"] = msd_from_moments(em, dim, em_ref)
-    trac = {s: tracer_msd(acc.mom[:, i], dim) for i, s in enumerate(names)}
+    t = model.frame_times
+    d_sim = {key: d_sim_from_msd(t, v) for key, v in msd.items()}
+    n_eff = {s: mom[:, i, engine.M_N] for i, s in enumerate(names)}
+    n_eff["all"] = all_mom[:, engine.M_N]
+    n_eff["emission"] = effective_count(mom[:, :, engine.M_N], model.krad_si)
+    var0 = {key: (em_ref if key == "emission" else ref) for key in msd}
+    d_err = {key: d_sim_stderr(t, msd[key], var0[key], n_eff[key], dim) for key in msd}
+    trac = {s: tracer_msd(mom[:, i], dim) for i, s in enumerate(names)}
     trac["all"] = tracer_msd(all_mom, dim)
+    if cfg.output.mode == "expected":  # a density has no particle identities
+        trac = {key: np.full(t.size, np.nan) for key in trac}
     energy = {}
     if lattice.energies.shape[0]:
-        energy = {s: mean_energy(acc.mom[:, i]) for i, s in enumerate(names)}
+        energy = {s: mean_energy(mom[:, i]) for i, s in enumerate(names)}
         energy["all"] = mean_energy(all_mom)
     st = acc.stats
     events = {
@@ -405,30 +466,35 @@ def _result(
         "annihilations": int(st[engine.S_ANNIH]),
         "null": int(st[engine.S_NULL]),
     }
-    ds = _dataset(model, lattice, acc, seed, msd, trac, pops, energy)
+    ds = _dataset(model, counts, acc.pulses, seed, msd, d_sim, trac, pops, energy)
     return SimulationResult(
         name=cfg.name,
         seed=seed,
         pulses=acc.pulses,
+        warmup_pulses=model.warmup,
         state_names=names,
-        times=model.frame_times,
+        times=t,
         populations=pops,
         msd=msd,
+        d_sim_values=d_sim,
+        d_sim_stderr=d_err,
         tracer_msd=trac,
         mean_energy=energy,
         events=events,
         wall_time=wall,
         config=cfg.model_dump(),
         dataset=ds,
+        warnings=warnings,
     )
 
 
 def _dataset(
     model: KmcModel,
-    lattice: Lattice,
-    acc: Accumulators,
+    counts: np.ndarray,
+    pulses: int,
     seed: int,
     msd: dict,
+    d_sim: dict,
     trac: dict,
     pops: dict,
     energy: dict,
@@ -438,12 +504,10 @@ def _dataset(
     emission = oc.signal == "emission"
     weights = model.krad_si if emission else model.absorption
     pix = float(model.roi_f[2])
-    psf = 0.0
-    if oc.psf_sigma:
-        from nctransport.kmc.config import si
-
-        psf = si(oc.psf_sigma, "m") / pix
-    sig = microscope_signal(acc.counts, weights, max(acc.pulses, 1), psf_sigma_pixels=psf)
+    sig = microscope_signal(counts, weights, max(pulses, 1), psf_sigma_pixels=model.psf_sigma / pix)
+    fi = float(model.frame_times[1] - model.frame_times[0])
+    if model.irf_sigma > 0:
+        sig = apply_irf(sig, model.irf_sigma / fi)
     units = "1/s" if emission else "counts"
     name = "expected emission rate per pulse" if emission else "excitons per pixel per pulse"
     if oc.photons is not None:
@@ -459,11 +523,16 @@ def _dataset(
         "pixel_size": f"{pix:.6g} m",
         "spot_fwhm": f"{model.spot_sigma * 2.0 * math.sqrt(2.0 * math.log(2.0)):.6g} m",
         "seed": int(seed),
-        "pulses": int(acc.pulses),
+        "pulses": int(pulses),
+        "warmup_pulses": int(model.warmup),
+        "frames": oc.frames,
+        "output_mode": oc.mode,
+        "irf_fwhm": f"{model.irf_sigma * FWHM_PER_SIGMA:.6g} s",
+        "psf_fwhm": f"{model.psf_sigma * FWHM_PER_SIGMA:.6g} m",
         "config": json.dumps(to_jsonable(cfg.model_dump()), sort_keys=True),
         "msd_convention": "per-axis",
     }
-    if lattice.energies.shape[0]:
+    if si(cfg.lattice.energy_sigma, "eV") > 0:
         attrs["temperature"] = str(cfg.lattice.temperature)
     if sig.shape[1] > 1:
         ds = make_dataset(
@@ -484,6 +553,15 @@ def _dataset(
     ds["signal"] = ds["signal"].astype(np.float32)
     for key, v in msd.items():
         ds[f"msd_{key}"] = ("t", v, {"units": "m**2", "long_name": f"exact per-axis MSD ({key})"})
+    for key, v in d_sim.items():
+        ds[f"d_sim_{key}"] = (
+            "t",
+            v,
+            {
+                "units": "m**2/s",
+                "long_name": f"exact per-axis D_sim = [var(t) - var(0)] / 2t ({key})",
+            },
+        )
     for key, v in trac.items():
         ds[f"tracer_msd_{key}"] = (
             "t",
@@ -498,24 +576,6 @@ def _dataset(
 
 
 def write_outputs(result: SimulationResult, out_dir: str | Path) -> list[Path]:
-    """Write simulation.nc, populations.csv, config.toml and results.json (atomically)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    from nctransport.kmc.config import SimulationConfig
-
-    cfg = SimulationConfig.model_validate(result.config)
-    paths = [save_netcdf(result.dataset, out / "simulation.nc")]
-    header = "t [s]," + ",".join(f"{s} [per pulse]" for s in result.state_names)
-    rows = [header] + [
-        ",".join([f"{t:.9g}"] + [f"{result.populations[s][k]:.9g}" for s in result.state_names])
-        for k, t in enumerate(result.times)
-    ]
-    paths.append(write_text(out / "populations.csv", "\n".join(rows) + "\n"))
-    toml_text = f"# resolved config; run with seed = {result.seed}\n" + to_toml(
-        cfg.model_copy(update={"seed": result.seed})
-    )
-    paths.append(write_text(out / "config.toml", toml_text))
-    body = result.to_dict()
-    body.update(provenance(None, None, {"seed": result.seed, "config": result.config}))
-    paths.append(write_json(out / "results.json", body))
-    return paths
+    """Write simulation.nc, populations.csv, config.toml and results.json (atomically);
+    ``result.write(out_dir, report=False)``."""
+    return result.write(out_dir, report=False)
