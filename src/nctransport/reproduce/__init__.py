@@ -21,7 +21,12 @@ from nctransport.errors import ConfigError
 from nctransport.results import ResultProtocol, to_jsonable
 
 #: Reproduction name -> module (relative to this package). Order is the order in the doc.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "memory": "memory",
+    "bright-dark": "bright_dark",
+    "shrinking-hop": "shrinking",
+    "disorder": "disorder",
+}
 
 
 @dataclass(frozen=True)
