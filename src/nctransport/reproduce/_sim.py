@@ -46,26 +46,34 @@ class Moments:
     state_names: tuple[str, ...]
     krad: np.ndarray  # radiative rate per state, 1/s
     dim: int
+    x: np.ndarray  # pixel centres of the map along x, m
+    counts: np.ndarray  # particles per x pixel ``(frames, states, nx)`` (y summed)
+
+    def _combine(self, other: Moments, sign: int) -> Moments:
+        return Moments(
+            self.times,
+            self.mom + sign * other.mom,
+            self.pulses + sign * other.pulses,
+            self.state_names,
+            self.krad,
+            self.dim,
+            self.x,
+            self.counts + sign * other.counts,
+        )
 
     def __add__(self, other: Moments) -> Moments:
-        return Moments(
-            self.times,
-            self.mom + other.mom,
-            self.pulses + other.pulses,
-            self.state_names,
-            self.krad,
-            self.dim,
-        )
+        return self._combine(other, 1)
 
     def __sub__(self, other: Moments) -> Moments:
-        return Moments(
-            self.times,
-            self.mom - other.mom,
-            self.pulses - other.pulses,
-            self.state_names,
-            self.krad,
-            self.dim,
-        )
+        return self._combine(other, -1)
+
+    def profile(self, key: str = "all") -> np.ndarray:
+        """Line profile ``(frames, nx)`` of ``key`` (``emission``: states weighted by k_rad)."""
+        if key == "all":
+            return self.counts.sum(axis=1).astype(float)
+        if key == "emission":
+            return np.einsum("ksx,s->kx", self.counts.astype(float), self.krad)
+        return self.counts[:, self.state_names.index(key)].astype(float)
 
     def _select(self, key: str) -> np.ndarray:
         if key == "all":
@@ -114,9 +122,13 @@ def run_moments(
         acc = run_pulses(model, lattice, seed, 0, warmup + n)
         if warmup and model.memory:
             acc_w = run_pulses(model, lattice, seed, 0, warmup)
-            acc = Accumulators(acc.counts - acc_w.counts, acc.mom - acc_w.mom, acc.stats, n)
+            acc = Accumulators(
+                acc.counts - acc_w.counts, acc.mom - acc_w.mom, acc.stats - acc_w.stats, n
+            )
         elif warmup:  # no memory: pulses are independent, the first ones are just extra
             acc = run_pulses(model, lattice, seed, warmup, warmup + n)
+    pix = float(model.roi_f[2])
+    nx = int(model.roi_i[0])
     return Moments(
         times=np.asarray(model.frame_times, float),
         mom=np.asarray(acc.mom, float),
@@ -124,7 +136,17 @@ def run_moments(
         state_names=tuple(model.state_names),
         krad=np.asarray(model.krad_si, float),
         dim=int(lattice.dim),
+        x=model.roi_f[0] + (np.arange(nx) + 0.5) * pix,
+        counts=np.asarray(acc.counts).sum(axis=2),
     )
+
+
+def excess_kurtosis(x: np.ndarray, profile: np.ndarray) -> float:
+    """Excess kurtosis of a line profile (0 for a Gaussian; Li 2023's "non-Gaussian")."""
+    w = profile / profile.sum()
+    m = (w * x).sum()
+    v = (w * (x - m) ** 2).sum()
+    return float((w * (x - m) ** 4).sum() / v**2 - 3.0)
 
 
 def block_seeds(seed: int, blocks: int) -> list[int]:
@@ -181,3 +203,19 @@ def fmt(e: Estimate, digits: int = 3) -> str:
     if e.ci95 is None:
         return f"{v} {e.unit}".strip()
     return f"{v} [{e.ci95[0]:.{digits}g}, {e.ci95[1]:.{digits}g}] {e.unit}".strip()
+
+
+def site_energies(config: SimulationConfig, seed: int) -> np.ndarray:
+    """The site energies (eV) of the lattice that ``run_moments(config, seed)`` uses."""
+    from nctransport.kmc.run import _prepare
+
+    return np.asarray(_prepare(config, seed)[1].energies, float)
+
+
+def mean_ci(values: Sequence[float], unit: str, scale: float = 1.0) -> Estimate:
+    """Mean of independent block values with a Student-t 95 % interval."""
+    v = np.asarray(values, float) * scale
+    if v.size < 2:
+        return Estimate(float(v.mean()), None, None, unit, "none")
+    return Estimate.from_stderr(float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)), unit,
+                                dof=v.size - 1)
