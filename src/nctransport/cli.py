@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "nctransport.commands.spectra",
     "nctransport.commands.sweep",
     "nctransport.commands.continuum",
+    "nctransport.commands.reproduce",
     "nctransport.commands.demo",
 )
 

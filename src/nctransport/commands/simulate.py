@@ -42,7 +42,11 @@ def simulate(
     config: Annotated[Path | None, typer.Argument(help="TOML config file.")] = None,
     preset: Annotated[
         str | None,
-        typer.Option("--preset", help="random-walk | memory | bright-dark | traps | disorder"),
+        typer.Option(
+            "--preset",
+            help="random-walk | memory | bright-dark | bright-dark-fitted | traps | "
+            "shrinking-hop | disorder",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,

@@ -217,5 +217,6 @@ def mean_ci(values: Sequence[float], unit: str, scale: float = 1.0) -> Estimate:
     v = np.asarray(values, float) * scale
     if v.size < 2:
         return Estimate(float(v.mean()), None, None, unit, "none")
-    return Estimate.from_stderr(float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)), unit,
-                                dof=v.size - 1)
+    return Estimate.from_stderr(
+        float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)), unit, dof=v.size - 1
+    )

@@ -141,8 +141,12 @@ def fit_rates(
 
     sol = least_squares(resid, np.log([0.03, 0.006, 0.003]), xtol=1e-12, ftol=1e-12)
     gb, gbd, gd = (float(v) for v in np.exp(sol.x))
-    return {"gamma_b": gb, "gamma_bd": gbd, "gamma_d": gd, "max_residual": float(
-        np.max(np.abs(sol.fun)))}
+    return {
+        "gamma_b": gb,
+        "gamma_bd": gbd,
+        "gamma_d": gd,
+        "max_residual": float(np.max(np.abs(sol.fun))),
+    }
 
 
 def _rates(name: str) -> dict[str, float]:
@@ -185,8 +189,9 @@ def measure(name: str, *, particles: int, blocks: int, seed: int) -> dict:
         "dark_share": jackknife(
             runs, lambda m: _sim_dark_share(m, rates["gamma_b"], rates["gamma_bd"]), ""
         ),
-        "pl_1e_ns": jackknife(runs, lambda m: one_over_e_time(t_ns, m.population("emission")),
-                              "ns"),
+        "pl_1e_ns": jackknife(
+            runs, lambda m: one_over_e_time(t_ns, m.population("emission")), "ns"
+        ),
         "t_max_ns": jackknife(runs, lambda m: peak_time(t_ns, m.msd("emission")), "ns"),
         "msd_max_a2": jackknife(runs, lambda m: np.nanmax(m.msd("emission")) * a2, "a^2"),
         "msd_4ns_over_max": jackknife(
@@ -219,7 +224,7 @@ def run(*, quick: bool = False, seed: int = 1) -> ReproductionResult:
     n_part = f"{s['particles']:,} excitons in {s['blocks']} repetitions"
 
     def agrees(e, lo, hi):
-        return None if quick or e.ci95 is None else bool(e.ci95[1] >= lo and e.ci95[0] <= hi)
+        return None if e.ci95 is None else bool(e.ci95[1] >= lo and e.ci95[0] <= hi)
 
     rows = (
         ReproductionRow(
@@ -288,8 +293,13 @@ def run(*, quick: bool = False, seed: int = 1) -> ReproductionResult:
     def figure(ax):
         for name, style in (("bright-dark", "C0"), ("bright-dark-fitted", "C1")):
             r = res[name]
-            ax.plot(r["t_ns"], r["msd_a2"], color=style, lw=1,
-                    label=f"{name}: simulation (exact moments)")
+            ax.plot(
+                r["t_ns"],
+                r["msd_a2"],
+                color=style,
+                lw=1,
+                label=f"{name}: simulation (exact moments)",
+            )
             te = theory[name][2]
             ax.plot(te["t_ns"], te["msd"], "--", color=style, label=f"{name}: rate equations")
         ax.axvspan(*PAPER_TMAX_NS, color="#999999", alpha=0.25, label="paper: MSD maximum 1-2 ns")

@@ -88,7 +88,7 @@ def run(*, quick: bool = False, seed: int = 1) -> ReproductionResult:
     n = f"{s['particles']:,} carriers in {s['blocks']} repetitions"
 
     def within(e, lo, hi):
-        return None if quick or e.ci95 is None else bool(e.ci95[1] >= lo and e.ci95[0] <= hi)
+        return None if e.ci95 is None else bool(e.ci95[1] >= lo and e.ci95[0] <= hi)
 
     rows = (
         ReproductionRow(
@@ -146,8 +146,12 @@ def run(*, quick: bool = False, seed: int = 1) -> ReproductionResult:
     def figure(ax):
         for i, (label, r) in enumerate(res.items()):
             ax.plot(r["t_ps"], r["msd_um2"], color=f"C{i}", label=f"ours: {label}")
-        ax.axhline(PAPER_MSD_30PS_UM2, color="#555555", ls="--",
-                   label="paper: ~4 um$^2$, stable after ~28 ps")
+        ax.axhline(
+            PAPER_MSD_30PS_UM2,
+            color="#555555",
+            ls="--",
+            label="paper: ~4 um$^2$, stable after ~28 ps",
+        )
         ax.axvline(PAPER_STABLE_PS, color="#555555", ls=":")
         tq = np.linspace(0, 1.0, 20)
         r0 = exp_
