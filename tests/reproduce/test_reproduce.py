@@ -16,10 +16,12 @@ from nctransport.reproduce import (
     DOC_HEADER,
     REGISTRY,
     ReproductionResult,
+    bright_dark,
+    disorder,
+    memory,
     render_doc,
     reproduce,
 )
-from nctransport.reproduce import bright_dark, disorder, memory
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reproductions.md"
 
