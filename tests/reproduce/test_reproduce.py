@@ -170,3 +170,13 @@ def test_cli_reproduce_writes_outputs_and_doc(tmp_path, capsys):
     assert main(["reproduce", "nope", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown reproduction" in err
+
+
+def test_top_level_reproduce_is_callable_after_submodule_import(quick_results):
+    # importing nctransport.reproduce.<x> rebinds the package attribute to the module
+    import nctransport as nct
+    import nctransport.reproduce.disorder  # noqa: F401
+
+    assert callable(nct.reproduce)
+    with pytest.raises(ConfigError, match="unknown reproduction"):
+        nct.reproduce("fig-99", quick=True)

@@ -13,6 +13,8 @@ missing detail, or our own limitation).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,3 +191,15 @@ def render_doc(results: list[ReproductionResult]) -> str:
     if any(r.quick for r in results):
         text += "\nThis table was generated with `--quick` (reduced runs, wide CIs).\n"
     return text
+
+
+class _CallableModule(types.ModuleType):
+    """``nctransport.reproduce`` is both this package and the top-level function
+    ``nct.reproduce(name, ...)``: importing a submodule rebinds the package attribute
+    ``nctransport.reproduce`` to the module, so the module itself must be callable."""
+
+    def __call__(self, name: str, **kwargs: Any) -> ReproductionResult:
+        return reproduce(name, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
