@@ -49,6 +49,7 @@ _LAZY = {
     "sweep": "nctransport.sweeps.workflow:sweep",
     "sweep_report": "nctransport.sweeps.workflow:sweep_report",
     "reproduce": "nctransport.reproduce:reproduce",
+    "reproduce_all": "nctransport.reproduce:reproduce_all",
     # devices
     "sclc": "nctransport.device.workflow:sclc",
     "simulate_jv": "nctransport.device.workflow:simulate_jv",

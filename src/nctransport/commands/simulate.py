@@ -17,7 +17,8 @@ def simulate(
         str | None,
         typer.Option(
             "--preset",
-            help="random-walk | memory | bright-dark | traps | shrinking-hop | disorder",
+            help="random-walk | memory | bright-dark | bright-dark-fitted | traps | "
+            "shrinking-hop | disorder",
         ),
     ] = None,
     set_: Annotated[

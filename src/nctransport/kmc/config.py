@@ -163,13 +163,16 @@ class ExcitationConfig(_Strict):
 
 
 class ShrinkingConfig(_Strict):
-    """Li 2023's shrinking-hop walk: hops at rate 1/hop_time of length
-    first_hop (1 + t/shrink_time)^-exponent (off-lattice)."""
+    """Li 2023's shrinking-hop walk (off-lattice): hops every ~hop_time whose length
+    shrinks with time. The paper gives no law; ``law`` and ``motion`` are our assumptions
+    (see :mod:`nctransport.kmc.shrinking`)."""
 
     first_hop: Length = "1.1um"
     hop_time: PosTime = "0.7ps"
     shrink_time: PosTime = "0.7ps"
     exponent: float = Field(0.5, ge=0.0)
+    law: Literal["power", "exponential"] = "power"
+    motion: Literal["jump", "flight"] = "jump"
 
 
 class OutputConfig(_Strict):

@@ -8,7 +8,15 @@ from typing import Any
 from nctransport.errors import ConfigError
 from nctransport.kmc.config import SimulationConfig, apply_overrides, validate_config
 
-PRESETS = ("random-walk", "memory", "bright-dark", "traps", "shrinking-hop", "disorder")
+PRESETS = (
+    "random-walk",
+    "memory",
+    "bright-dark",
+    "bright-dark-fitted",
+    "traps",
+    "shrinking-hop",
+    "disorder",
+)
 
 
 def preset_data(name: str) -> dict[str, Any]:

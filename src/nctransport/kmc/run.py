@@ -403,6 +403,8 @@ def _run_shrinking(model: KmcModel, seed: int, progress: Progress | None) -> Acc
             model.roi_f,
             model.roi_i,
             np.random.default_rng(_stream(seed, _EXCITE, i)),
+            law=sh.law,
+            motion=sh.motion,
         )
         acc.add(Accumulators(counts, mom, stats, 1))
         if progress is not None:

@@ -1,10 +1,23 @@
-"""Li 2023's shrinking-hop random walk (Li 2023, Monte Carlo paragraph).
+"""Li 2023's shrinking-hop random walk (Li 2023, Monte Carlo paragraph and Fig. 4e,f).
 
-Carriers start from a Gaussian spot and hop at rate 1/hop_time (first hop ~1.1 um after
-~0.7 ps); the hop length shrinks with time, l(t) = first_hop (1 + t/shrink_time)^-exponent,
-in a random direction (isotropic in 2D/3D). Early profiles are non-Gaussian (a few long
-hops); once many short hops have accumulated (~28 ps in the seed) the profile is Gaussian
-again. Off-lattice, vectorised over carriers one hop generation at a time.
+What the paper states: carriers make a first hop of ~1.1 um after ~0.7 ps, later hops
+shrink with time, the profile is non-Gaussian at 0.6-5 ps and stable (Gaussian-like)
+after ~28 ps with MSD ~4 um^2 at 30 ps, and the MSD grows quadratically for ~0-1 ps
+(its Fig. S9). What it does not state is how the hop length shrinks: the laws below are
+OUR ASSUMPTIONS, selectable by ``law`` and ``motion`` in the ``[shrinking]`` table.
+
+* ``law = "power"``: l(t) = first_hop (1 + t/shrink_time)^-exponent. With exponent 0.5
+  the summed squared hop lengths diverge logarithmically: the MSD grows as ln t and never
+  becomes stable.
+* ``law = "exponential"``: l(t) = first_hop exp(-t/shrink_time). The summed squared
+  lengths converge, so the profile stops changing after a few shrink_time.
+* ``motion = "jump"``: a hop is an instantaneous jump at exponentially distributed
+  intervals (mean hop_time); the early MSD is linear in t.
+* ``motion = "flight"``: a carrier flies in a straight line at speed l(t0)/hop_time for an
+  exponentially distributed time (mean hop_time; t0 its start), then picks a new random
+  direction: band-like (ballistic) motion, so the MSD grows as t^2 for t << hop_time.
+
+Off-lattice, vectorised over carriers one hop generation at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +25,20 @@ from __future__ import annotations
 import numpy as np
 
 from nctransport.kmc import engine
+
+LAWS = ("power", "exponential")
+MOTIONS = ("jump", "flight")
+
+
+def hop_length(t: np.ndarray, first_hop: float, shrink_time: float, exponent: float, law: str):
+    """Hop length (m) of a hop starting at ``t`` (s) under ``law`` (our assumption, see above).
+
+    >>> float(hop_length(np.array([0.0]), 1e-6, 1e-12, 0.5, "exponential")[0])
+    1e-06
+    """
+    if law == "exponential":
+        return first_hop * np.exp(-t / shrink_time)
+    return first_hop * (1.0 + t / shrink_time) ** (-exponent)
 
 
 def shrinking_hop_accumulate(
@@ -27,6 +54,9 @@ def shrinking_hop_accumulate(
     roi_f: np.ndarray,
     roi_i: np.ndarray,
     rng: np.random.Generator,
+    *,
+    law: str = "power",
+    motion: str = "jump",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts ``(frames, 1, ny, nx)``, moments ``(frames, 1, 11)`` and event counts."""
     K = frame_times.size
@@ -34,26 +64,51 @@ def shrinking_hop_accumulate(
     x0 = np.zeros((n, 3))
     x0[:, :dim] = rng.normal(0.0, sigma0, (n, dim))
     death = rng.exponential(lifetime, n) if lifetime else np.full(n, np.inf)
-    # displacement added between frame f-1 and f, per carrier: delta[f]
+    # displacement completed between frame f-1 and f, per carrier: delta[f] (cumulated below)
     delta = np.zeros((K, n, 3))
+    # flights under way at a frame: displacement so far, not cumulated
+    partial = np.zeros((K, n, 3))
     t = np.zeros(n)
     active = np.ones(n, dtype=bool)
     hops = 0
+    flight = motion == "flight"
     while active.any():
         idx = np.flatnonzero(active)
-        t[idx] += rng.exponential(hop_time, idx.size)
-        ok = (t[idx] <= t_end) & (t[idx] < death[idx])
+        dt = rng.exponential(hop_time, idx.size)
+        if flight:
+            start = t[idx]  # a flight starts now and lasts dt
+            stop = np.minimum(start + dt, death[idx])
+            ok = start < np.minimum(t_end, death[idx])
+        else:
+            t[idx] += dt  # a jump happens after dt
+            start = stop = t[idx]
+            ok = (start <= t_end) & (start < death[idx])
         active[idx[~ok]] = False
-        idx = idx[ok]
+        idx, start, stop, dt = idx[ok], start[ok], stop[ok], dt[ok]
         if idx.size == 0:
             break
-        length = first_hop * (1.0 + t[idx] / shrink_time) ** (-exponent)
+        length = hop_length(start, first_hop, shrink_time, exponent, law)
         d = rng.normal(size=(idx.size, dim))
         d /= np.linalg.norm(d, axis=1, keepdims=True)  # isotropic direction (1D: +-1)
-        f = np.searchsorted(frame_times, t[idx], side="left")
-        np.add.at(delta, (f, idx), np.pad(d * length[:, None], ((0, 0), (0, 3 - dim))))
+        if flight:
+            vel = d * (length / hop_time)[:, None]  # speed l/hop_time: mean flight length l
+            step = vel * (stop - start)[:, None]
+            # frames inside the flight see the part flown so far
+            f0 = np.searchsorted(frame_times, start, side="right")
+            f1 = np.searchsorted(frame_times, stop, side="left")
+            for k in range(int(f0.min(initial=K)), int(f1.max(initial=0))):
+                inside = (f0 <= k) & (k < f1)
+                if inside.any():
+                    frac = (frame_times[k] - start[inside])[:, None] * vel[inside]
+                    partial[k, idx[inside], :dim] += frac
+            t[idx] = start + dt
+        else:
+            step = d * length[:, None]
+        f = np.searchsorted(frame_times, stop, side="left")
+        keep = f < K
+        np.add.at(delta, (f[keep], idx[keep]), np.pad(step[keep], ((0, 0), (0, 3 - dim))))
         hops += idx.size
-    pos = x0[None, :, :] + np.cumsum(delta, axis=0)
+    pos = x0[None, :, :] + np.cumsum(delta, axis=0) + partial
     counts = np.zeros((K, 1, int(roi_i[1]) if roi_i[2] == 1 else 1, int(roi_i[0])), np.int64)
     mom = np.zeros((K, 1, engine.N_MOMENTS))
     pix = roi_f[2]

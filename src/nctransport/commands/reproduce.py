@@ -1,0 +1,77 @@
+"""``reproduce``: rerun the source papers' figures and compare their numbers with ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nctransport.commands.common import JsonFlag, console
+
+
+def reproduce(
+    name: Annotated[
+        str,
+        typer.Argument(help="memory | bright-dark | shrinking-hop | disorder | all"),
+    ],
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Reduced runs (seconds each; wide CIs).")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output directory (one subdirectory per reproduction)."),
+    ] = None,
+    doc: Annotated[
+        Path | None,
+        typer.Option(
+            "--doc", help="Also regenerate this markdown table (e.g. docs/reproductions.md)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Base seed.")] = 1,
+    report_: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write figures and report.html.")
+    ] = True,
+    json: JsonFlag = False,
+) -> None:
+    """Reproduce a paper figure: Shcherbakov-Wu 2024 Fig. 4E (memory), Bornschlegl 2024
+    (bright-dark), Li 2023 (shrinking-hop), disorder relaxation (disorder), or all.
+
+    Each writes results.json, a figure with the paper's values beside ours and report.html
+    to OUT/NAME; --doc writes the comparison table (paper value, ours with CI, command, why
+    they differ).
+    """
+    from nctransport.errors import ConfigError
+    from nctransport.io.output import check_output_dir
+    from nctransport.reproduce import REGISTRY, reproduce, write_doc
+    from nctransport.results import dumps
+
+    names = list(REGISTRY) if name == "all" else [name]
+    if name != "all" and name not in REGISTRY:
+        raise ConfigError(
+            f"unknown reproduction {name!r}; expected one of {', '.join(REGISTRY)} or all"
+        )
+    out_dir = out if out is not None else Path("reproductions")
+    check_output_dir(out_dir)
+    if doc is not None:
+        check_output_dir(doc.parent if str(doc.parent) else Path("."))
+        if doc.exists() and doc.is_dir():
+            raise ConfigError("is a directory; give a markdown file", doc)
+    results = []
+    for n in names:
+        r = reproduce(n, quick=quick, seed=seed)
+        r.write(out_dir / n, report=report_)
+        results.append(r)
+        if not json:
+            console.print(f"[bold]{r.paper}[/] ({n})")
+            console.print(r.summary())
+    if doc is not None:
+        write_doc(results, doc)
+    if json:
+        typer.echo(dumps([r.to_dict() for r in results]), nl=False)
+    else:
+        console.print(f"wrote {out_dir}" + (f" and {doc}" if doc is not None else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reproduce")(reproduce)
