@@ -148,7 +148,7 @@ def load_data(
 
             ds = apply_t0(ds, _quantity(t0, "s", "t0"))
         if meta_d:
-            from nctransport.io import normalise_metadata
+            from nctransport.dataset import normalise_metadata
 
             ds = ds.copy()
             ds.attrs.update(normalise_metadata(meta_d, path=ds.attrs.get("source_file")))
