@@ -244,7 +244,7 @@ def _check_range(key: str, number: float, value: Any, path: str | None) -> None:
         raise InputError(f"metadata {key}: {value!r} is not finite", path)
     if key in POSITIVE_METADATA and not number > 0:
         where = f" {unit}" if unit != "dimensionless" else ""
-        raise InputError(f"metadata {key}: {value!r} must be above 0{where}", path)
+        raise InputError(f"metadata {key}: {value!r} must be > 0{where}", path)
     if key in NON_NEGATIVE_METADATA and not number >= 0:
         raise InputError(f"metadata {key}: {value!r} must not be negative", path)
 

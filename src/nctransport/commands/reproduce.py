@@ -13,7 +13,7 @@ from nctransport.commands.common import JsonFlag, console
 def reproduce(
     name: Annotated[
         str,
-        typer.Argument(help="memory | bright-dark | shrinking-hop | disorder | all"),
+        typer.Argument(help="memory | bright-dark | shrinking-hop | disorder | qled | all"),
     ],
     quick: Annotated[
         bool, typer.Option("--quick", help="Reduced runs (seconds each; wide CIs).")
@@ -35,7 +35,8 @@ def reproduce(
     json: JsonFlag = False,
 ) -> None:
     """Reproduce a paper figure: Shcherbakov-Wu 2024 Fig. 4E (memory), Bornschlegl 2024
-    (bright-dark), Li 2023 (shrinking-hop), disorder relaxation (disorder), or all.
+    (bright-dark), Li 2023 (shrinking-hop), disorder relaxation (disorder), the QLED J-V
+    fits (qled), or all.
 
     Each writes results.json, a figure with the paper's values beside ours and report.html
     to OUT/NAME; --doc writes the comparison table (paper value, ours with CI, command, why

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -35,6 +36,19 @@ def _encodable_attrs(attrs: dict) -> dict:
     return out
 
 
+def _local_scheduler() -> Any:
+    """``dask.config.set(scheduler="synchronous")`` when dask is loaded, else a no-op."""
+    import contextlib
+    import sys
+
+    dask = sys.modules.get("dask")
+    if dask is None:
+        return contextlib.nullcontext()
+    import dask.config
+
+    return dask.config.set(scheduler="synchronous")
+
+
 def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> Path:
     """Write ``ds`` to ``path`` atomically (h5netcdf engine, zlib compression)."""
     ds = ds.copy()
@@ -50,7 +64,11 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
     check_memory(2 * ds.nbytes, "NetCDF output (serialised in memory)")
     # Serialised to memory, then written with plain Python I/O: HDF5 writing straight to a
     # full disk (or past ``ulimit -f``) crashes the process instead of raising an error.
-    data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
+    # Inside a dask.distributed worker xarray would guard the in-memory file with a
+    # distributed lock named after the BytesIO object, which the scheduler rejects; the
+    # data are NumPy arrays, so the local synchronous scheduler is exact and lock-free.
+    with _local_scheduler():
+        data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
     write_bytes(path, data)
     return Path(path)
 

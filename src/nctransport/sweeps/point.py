@@ -1,22 +1,15 @@
 """The one place where a sweep point meets the simulation and analysis libraries.
 
 Everything a point needs from :mod:`nctransport.kmc` and :mod:`nctransport.microscopy` goes
-through the functions below, so that switching to the workflow functions
-(``nctransport.kmc.workflow.simulate`` / ``nctransport.microscopy.workflow.analyze``) touches
-only this module. Nothing here imports the CLI.
-
-At that switch: :func:`simulate` becomes ``kmc.workflow.simulate(cfg, seed=..., workers=1,
-warmup_pulses=...)`` (its private-function warm-up below, which uses ``kmc.run._prepare`` /
-``run_pulses`` / ``_result``, goes away), :func:`analyze` becomes
-``microscopy.workflow.analyze(dataset, **settings)`` and :func:`analysis_metrics` /
-:func:`analysis_msd` read that result's fields. The rest of ``nctransport.sweeps`` only sees
-the dataset (``signal``, ``msd_all``) and the dictionaries returned here.
+through the functions below: the simulation is the public ``kmc.workflow.simulate`` with an
+explicit warm-up, the analysis the library's ``analyze_map``. The rest of
+``nctransport.sweeps`` only sees the dataset (``signal``, ``msd_all``) and the dictionaries
+returned here. Nothing here imports the CLI.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,13 +72,6 @@ def excitation_timing(cfg: Any) -> dict[str, float | None]:
     return {"period_s": period, "alpha": alpha, "time_between_excitations_s": tbe}
 
 
-def engine_has_warmup() -> bool:
-    """Whether the KMC engine's config accepts ``warmup_pulses`` itself."""
-    from nctransport.kmc.config import ExcitationConfig
-
-    return "warmup_pulses" in ExcitationConfig.model_fields
-
-
 def default_warmup(cfg: Any) -> int:
     """Warm-up pulses for a memory-model chain: ceil(5 tau_relax / period); 0 without memory."""
     from nctransport.kmc.config import si
@@ -101,41 +87,20 @@ def default_warmup(cfg: Any) -> int:
 
 # -- running ----------------------------------------------------------------------------------
 def simulate(cfg: Any, seed: int, warmup: int = 0) -> Any:
-    """Run ``cfg`` in this process; the first ``warmup`` pulses of every chain are discarded.
+    """Run ``cfg`` in this process; every chain first runs ``warmup`` unrecorded pulses.
 
-    The engine of this branch has no warm-up, so it is done here: pulses are keyed by
-    index, so running a chain's pulses ``a .. b + warmup`` and, separately, ``a .. a + warmup``
-    gives identical first ``warmup`` pulses, and the difference of the two sums is exactly
-    the pulses after the warm-up, each chain starting from its own warm state.
+    The warm-up is always set explicitly (0 included), so a sweep point never inherits the
+    engine's ``"auto"`` rule behind the sweep's own ``warmup`` setting.
     """
-    from nctransport.kmc import run as kmc_run
+    from nctransport.kmc.workflow import simulate as kmc_simulate
 
-    if warmup <= 0:
-        return kmc_run.simulate(cfg, seed=seed, workers=1)
-    if engine_has_warmup():  # pragma: no cover - taken once the engine has the key
-        cfg = cfg.model_copy(
-            update={"excitation": cfg.excitation.model_copy(update={"warmup_pulses": warmup})}
-        )
-        return kmc_run.simulate(cfg, seed=seed, workers=1)
-    t0 = time.perf_counter()
-    model, lattice = kmc_run._prepare(cfg, seed)
-    acc = kmc_run.Accumulators.empty(model)
-    for a, b in kmc_run.work_units(model):
-        run = kmc_run.run_pulses(model, lattice, seed, a, b + warmup)
-        cold = kmc_run.run_pulses(model, lattice, seed, a, a + warmup)
-        run.counts -= cold.counts
-        run.mom -= cold.mom
-        run.stats -= cold.stats
-        run.pulses -= cold.pulses
-        acc.add(run)
-    return kmc_run._result(model, lattice, acc, seed, time.perf_counter() - t0)
+    ex = cfg.excitation.model_copy(update={"warmup_pulses": int(warmup)})
+    return kmc_simulate(cfg.model_copy(update={"excitation": ex}), seed=seed, workers=1)
 
 
 def write_simulation(result: Any, out_dir: Path) -> None:
     """simulation.nc, populations.csv, config.toml and results.json of the point."""
-    from nctransport.kmc.run import write_outputs
-
-    write_outputs(result, out_dir)
+    result.write(out_dir, report=False)
 
 
 def analysis_settings(settings: Mapping[str, Any] | None) -> Any:
