@@ -47,3 +47,15 @@ def test_simulate_config_file_and_errors(tmp_path, capsys):
     assert main(["simulate", "--preset", "nope"]) == 2
     assert main(["simulate"]) == 2
     assert not (tmp_path / "o").exists()
+
+
+def test_bare_preset_name_is_the_preset_and_gives_the_same_bytes(tmp_path, monkeypatch):
+    # `nctransport simulate random-walk` is what users type; a file of that name would win
+    monkeypatch.chdir(tmp_path)
+    keys = ["--set", "particles=200", "--set", "duration=0.3ns", "--seed", "9", "--no-report"]
+    assert main(["simulate", "random-walk", *keys, "--out", "bare"]) == 0
+    assert main(["simulate", "--preset", "random-walk", *keys, "--out", "opt"]) == 0
+    bare, opt = load(tmp_path / "bare" / "simulation.nc"), load(tmp_path / "opt" / "simulation.nc")
+    assert bare["signal"].values.tobytes() == opt["signal"].values.tobytes()
+    (tmp_path / "memory").write_text("not toml [")
+    assert main(["simulate", "memory", "--out", "file"]) == 2

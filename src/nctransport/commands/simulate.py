@@ -12,7 +12,10 @@ from nctransport.errors import ConfigError
 
 
 def simulate(
-    config: Annotated[Path | None, typer.Argument(help="TOML config file.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="TOML config file, or a preset name (same as --preset NAME)."),
+    ] = None,
     preset: Annotated[
         str | None,
         typer.Option(
@@ -48,6 +51,9 @@ def simulate(
 
     if (config is None) == (preset is None):
         raise ConfigError("give a CONFIG file or --preset NAME (not both)")
+    if config is not None and str(config) in PRESETS and not config.exists():
+        # `nctransport simulate memory`: a bare preset name where no such file exists
+        config, preset = None, str(config)
     if preset is not None and preset not in PRESETS:
         raise ConfigError(f"--preset: unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     if workers < 1:
