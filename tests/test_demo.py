@@ -1,5 +1,7 @@
-"""The demo: the whole loop on bundled data as a library call, every report linked from
-index.html, the Python call and the command of each step shown and equivalent."""
+"""The demo: the whole loop on bundled data as a library call, every report linked from index.
+
+The Python call and the command shown for each step under "Reproduce" give the demo's numbers.
+"""
 
 from __future__ import annotations
 

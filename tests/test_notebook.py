@@ -1,5 +1,7 @@
-"""examples/tour.ipynb runs top to bottom with the Python API (the notebook asserts its own
-numbers against the example data's truth)."""
+"""examples/tour.ipynb runs top to bottom with the Python API, asserting the data's truths.
+
+The notebook's own cells check its numbers against the truths of examples/make_data.py.
+"""
 
 from __future__ import annotations
 

@@ -63,10 +63,14 @@ def demo(
 
     with bar:
         result = run_demo(out, steps=step, data_dir=data, progress=show)
-    for check in result.truth_checks:
+    checks = result.truth_checks
+    for check in checks:
         if check.covered is False:
             console.print(f"[yellow]warning:[/] {escape(str(check))}")
-    console.print(f"\nindex: {result.index}")
+    if checks:
+        n_in = sum(bool(c.covered) for c in checks)
+        console.print(f"truths of the example data inside the 95% CI: {n_in} of {len(checks)}")
+    console.print(f"index: {result.index}")
     n_bad = len(result.steps) - result.n_ok
     if result.exit_code == 1:
         console.print(f"[red]{n_bad} of {len(result.steps)} demo steps did not succeed[/]")
