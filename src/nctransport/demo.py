@@ -399,7 +399,8 @@ class StepOutcome:
     def line(self) -> str:
         """``✓ 01-analyze-map (4.6 s) D = ...`` -- what the command prints per step."""
         mark = {"ok": "✓", "skipped": "–"}.get(self.status, "✗")
-        text = f"{mark} {self.name} ({self.seconds:.1f} s) {self.summary}".rstrip()
+        took = "" if self.status == "skipped" else f" ({self.seconds:.1f} s)"
+        text = f"{mark} {self.name}{took} {self.summary}".rstrip()
         if self.error:
             text += f"  [{self.status}: {self.error}]"
         return text
@@ -620,12 +621,12 @@ def _run_step(step: DemoStep, out: Path, sigint: _Sigint) -> StepOutcome:
             result.write(work)
         data = to_jsonable(result.to_dict())
     except KeyboardInterrupt:
-        status, error = "interrupted", "interrupted (Ctrl-C)"
+        status, error = "interrupted", "Ctrl-C"
     except Exception as exc:  # one step's failure must not hide the others
         status, error = "failed", _error_line(exc)
         log = f"$ {command}\n>>> {python}\n\n{''.join(traceback.format_exception(exc))}"
     if sigint.seen:  # a Ctrl-C whatever the workflow made of it
-        status, error = "interrupted", "interrupted (Ctrl-C)"
+        status, error = "interrupted", "Ctrl-C"
     seconds = time.perf_counter() - start
     if status == "ok":
         if final.is_dir() and not final.is_symlink():
@@ -644,7 +645,9 @@ def _run_step(step: DemoStep, out: Path, sigint: _Sigint) -> StepOutcome:
         )
     shutil.rmtree(work, ignore_errors=True)
     report = None
-    if status == "failed":
+    if status == "failed":  # its folder holds the log only (not an earlier run's report)
+        if final.is_dir() and not final.is_symlink():
+            shutil.rmtree(final)
         report = write_text(final / "log.txt", log)
     return StepOutcome(step, status, error, seconds, report=report, python=python, command=command)
 
@@ -726,6 +729,7 @@ def run_demo(
     handler is restored on return.
     """
     from nctransport.io.atomic import make_dirs, write_bytes
+    from nctransport.io.output import prepare_output_dir
 
     src = find_data(data_dir)
     plan = demo_steps()
@@ -734,10 +738,12 @@ def run_demo(
         if unknown:
             raise ConfigError(f"unknown demo step(s): {', '.join(unknown)}")
         plan = [s for s in plan if s.name in steps]
-    out = Path(out_dir)
-    make_dirs(out / "data")
-    for f in EXAMPLE_FILES:
-        write_bytes(out / "data" / f, (src / f).read_bytes())
+    # a bad target fails before anything runs; the example files are never overwritten
+    out = prepare_output_dir(out_dir, inputs=[src / f for f in EXAMPLE_FILES])
+    if (out / "data").resolve() != src.resolve():  # not already the demo's own copy
+        make_dirs(out / "data")
+        for f in EXAMPLE_FILES:
+            write_bytes(out / "data" / f, (src / f).read_bytes())
 
     def tell(outcome: StepOutcome) -> None:
         if progress is not None:

@@ -38,7 +38,7 @@ def demo(
 
     from nctransport.demo import StepOutcome, run_demo
 
-    console = Console(file=sys.stderr, highlight=False)
+    console = Console(file=sys.stderr, highlight=False, soft_wrap=True)  # paths stay whole
     n_steps = len(set(step)) if step else len(demo_steps())
     bar = Progress(
         SpinnerColumn(),
@@ -56,9 +56,8 @@ def demo(
         if outcome.status == "running":
             bar.update(task, description=outcome.step.title)
             return
-        bar.console.print(
-            escape(outcome.line()), style=colour.get(outcome.status, "red"), soft_wrap=True
-        )
+        line = outcome.line()  # "✓ 01-analyze-map (4.6 s) ...": only the mark is coloured
+        bar.console.print(f"[{colour.get(outcome.status, 'red')}]{line[0]}[/]{escape(line[1:])}")
         bar.advance(task)
 
     with bar:
