@@ -20,6 +20,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests src/nctransport
+	$(BIN)/python -m pytest -q --doctest-glob='*.md' README.md docs/python.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

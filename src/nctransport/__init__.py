@@ -55,6 +55,8 @@ _LAZY = {
     "simulate_jv": "nctransport.device.workflow:simulate_jv",
     "fit_jv": "nctransport.device.workflow:fit_jv",
     "tel": "nctransport.device.workflow:tel",
+    # the whole loop on the bundled example data
+    "run_demo": "nctransport.demo:run_demo",
 }
 
 __all__ = ["__version__", *_LAZY]

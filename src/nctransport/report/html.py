@@ -25,13 +25,15 @@ Numbers are shown with their units and uncertainties. Units are read from the ke
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import datetime as _dt
 import math
 import os
 import shlex
 import sys
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -486,12 +488,37 @@ def _files_next_to(out_dir: Path, name: str) -> list[tuple[str, str, str]]:
     return files
 
 
+#: The command a report shows under "Reproduce" when set (:func:`reproduce_command`).
+_COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("command", default=None)
+
+
+@contextlib.contextmanager
+def reproduce_command(command: str) -> Iterator[None]:
+    """Reports written inside the block show ``command`` under "Reproduce".
+
+    For library callers that run a workflow on a user's behalf (the demo): the process's
+    own command line would name the caller, not the step.
+
+    >>> with reproduce_command("nctransport analyze map.csv"):
+    ...     command_line()
+    'nctransport analyze map.csv'
+    """
+    token = _COMMAND.set(command)
+    try:
+        yield
+    finally:
+        _COMMAND.reset(token)
+
+
 def command_line() -> str:
-    """The command that produced this process, quoted so it can be pasted into a shell.
+    """The command that produced this process, quoted so it can be pasted into a shell
+    (or the one set by :func:`reproduce_command`).
 
     >>> isinstance(command_line(), str)
     True
     """
+    if _COMMAND.get() is not None:
+        return _COMMAND.get()
     argv = list(sys.argv)
     if argv and argv[0].endswith(("nctransport", "__main__.py")):
         argv[0] = "nctransport"

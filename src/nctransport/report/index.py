@@ -47,6 +47,8 @@ class IndexEntry:
         Wall time of the step.
     command
         The command line that reproduces it.
+    python
+        The Python call that reproduces it (shown with ``command`` under "Reproduce").
     """
 
     title: str
@@ -56,6 +58,7 @@ class IndexEntry:
     error: str | None = None
     seconds: float | None = None
     command: str | None = None
+    python: str | None = None
 
 
 def _as_entry(e: IndexEntry | Mapping[str, Any]) -> IndexEntry:
