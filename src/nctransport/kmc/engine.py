@@ -872,6 +872,25 @@ def _splitmix(state):
     return state, float(np.int64(z >> np.uint64(11))) * (1.0 / 9007199254740992.0)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _uniforms(state, n, out):
+    """The next ``n`` uniforms of :func:`_splitmix` from ``state``, into ``out[:n]``.
+
+    SplitMix64's state is a counter (draw ``i`` mixes ``state + (i + 1) * golden``), so a
+    whole step's draws are computed at once, in a loop the compiler vectorises; the
+    stepping loop then reads them without waiting on the mixing. The caller advances its
+    state by ``n * golden``: the same numbers, in the same order, as ``n`` calls."""
+    for i in range(n):
+        z = state + np.uint64(i + 1) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        out[i] = float(np.int64(z >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True)
 def run_stepping(
     lat_i,
@@ -945,6 +964,7 @@ def run_stepping(
     # sequential rule: the step of each particle's next state event (decay, conversion),
     # drawn geometrically -- the same as a Bernoulli(q) trial after every hop attempt
     tq = np.empty(N)
+    ubuf = np.empty(N)
     for p in range(N):
         tq[p] = _draw(FIXED_SEQUENTIAL, qs[pstate[p]], 1.0)
         cx, cy, cz = _coords(psite[p], lat_i)
@@ -1002,11 +1022,16 @@ def run_stepping(
         if t_rec == INF:
             break
         step += 1.0
+        # one uniform per particle alive at the start of the step, in processing order
+        _uniforms(rs, nalive, ubuf)
+        rs += np.uint64(nalive) * _GOLDEN
         ai = 0
+        k = 0
         while ai < nalive:
             p = alive[ai]
             s = pstate[p]
-            rs, u = _splitmix(rs)
+            u = ubuf[k]
+            k += 1
             hs = hsv[s]
             removed = False
             if u < hs:
@@ -1171,6 +1196,7 @@ def run_stepping_plane(
     X0 = np.empty(N)
     Y0 = np.empty(N)
     TQ = np.empty(N)
+    ubuf = np.empty(N)
     setb = np.int8(OCCUPIED_BIT | 1) if memory else np.int8(OCCUPIED_BIT)
     for p in range(N):
         TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
@@ -1212,9 +1238,13 @@ def run_stepping_plane(
         if t_rec == INF:
             break
         step += 1.0
+        _uniforms(rs, nalive, ubuf)
+        rs += np.uint64(nalive) * _GOLDEN
         ai = 0
+        k = 0
         while ai < nalive:
-            rs, u = _splitmix(rs)
+            u = ubuf[k]
+            k += 1
             if u < hs:
                 w = u * zf
                 o = min(int(w), z - 1)
