@@ -1155,7 +1155,9 @@ def run_stepping_plane(
     every draw, every sum and every output is the same as there. What is saved is the
     indirection, the per-axis loops and the separate occupancy grid: occupancy is bit
     :data:`OCCUPIED_BIT` of ``site_state`` (one byte to load per hop attempt), cleared again
-    before returning, so nothing lattice-sized is allocated or reset per pulse.
+    before returning, so nothing lattice-sized is allocated or reset per pulse. In a step
+    in which no particle decays (almost all of them) the particles whose draw is not a hop
+    candidate (30% in the memory model) are skipped without a mispredicted branch.
     """
     np.random.seed(seed)
     rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
@@ -1165,8 +1167,8 @@ def run_stepping_plane(
     _state_rates(conv, krad, knr, qs)
     q0 = qs[0]
     max_scale = 0.0
-    for v in site_scale:
-        max_scale = max(max_scale, v)
+    for sv in site_scale:
+        max_scale = max(max_scale, sv)
     acc_p = np.ones(2)
     for k in range(2):
         sc = site_scale[min(k, site_scale.shape[0] - 1)]
@@ -1221,6 +1223,10 @@ def run_stepping_plane(
     kf = 0
     step = 0.0
     nalive = N
+    cidx = np.empty(N, np.int64)
+    tmin = INF
+    for k in range(N):
+        tmin = min(tmin, TQ[k])
     while True:
         t_rec = step if (nalive > 0 and step < stop_step) else INF
         while kf < K and frame_steps[kf] <= t_rec:
@@ -1240,6 +1246,58 @@ def run_stepping_plane(
         step += 1.0
         _uniforms(rs, nalive, ubuf)
         rs += np.uint64(nalive) * _GOLDEN
+        if step < tmin:
+            # no particle decays in this step (tmin: the earliest decay step), so slot k
+            # gets draw k and only the particles whose draw makes a hop candidate need a
+            # look: they are listed first, without a branch. The attempt below is the one
+            # of the general loop, written out twice (a helper taking the arrays costs
+            # reference counting on every call).
+            m = 0
+            for k in range(nalive):
+                cidx[m] = k
+                m += ubuf[k] < hs
+            for c in range(m):
+                ai = cidx[c]
+                u = ubuf[ai]
+                w = u * zf
+                o = min(int(w), z - 1)
+                f = w - o
+                s0 = S[ai]
+                jx = X[ai] + odx[o]
+                jy = Y[ai] + ody[o]
+                j = s0 + dlin[o]
+                ok = True
+                if periodic:
+                    if jx < 0:
+                        jx += nx
+                    elif jx >= nx:
+                        jx -= nx
+                    if jy < 0:
+                        jy += ny
+                    elif jy >= ny:
+                        jy -= ny
+                    j = jx + nx * jy
+                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
+                    ok = False
+                if ok:
+                    v = site_state[j]
+                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
+                if ok:
+                    n_hops += 1
+                    site_state[s0] &= _CLEAR_OCC
+                    if memory and (v & 1) == 0:
+                        fast[nf] = j
+                        nf += 1
+                    site_state[j] = v | setb
+                    if periodic:
+                        UX[ai] += odx[o]
+                        UY[ai] += ody[o]
+                    S[ai] = j
+                    X[ai] = jx
+                    Y[ai] = jy
+                else:
+                    n_null += 1
+            continue
         ai = 0
         k = 0
         while ai < nalive:
@@ -1272,10 +1330,10 @@ def run_stepping_plane(
                 if ok:
                     n_hops += 1
                     site_state[s0] &= _CLEAR_OCC
-                    if memory and (site_state[j] & 1) == 0:
+                    if memory and (v & 1) == 0:
                         fast[nf] = j
                         nf += 1
-                    site_state[j] |= setb
+                    site_state[j] = v | setb
                     if periodic:
                         UX[ai] += odx[o]
                         UY[ai] += ody[o]
@@ -1299,6 +1357,9 @@ def run_stepping_plane(
                 TQ[ai] = TQ[nalive]
                 continue
             ai += 1
+        tmin = INF  # some particle decayed: the earliest decay step is found again
+        for k in range(nalive):
+            tmin = min(tmin, TQ[k])
     nfast[0] = nf
     stats[S_HOPS] += n_hops
     stats[S_NULL] += n_null
