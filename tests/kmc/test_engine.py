@@ -138,3 +138,40 @@ def test_jitter_and_vacancies_paths():
     r = simulate(cfg, seed=12)
     assert r.populations["exciton"][0] == 4000
     assert _d_last(r) < 0.8 * D_TRUE
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic):
+    # issue 17: Shcherbakov-Wu 2024's model runs in a specialised kernel; it must draw and add
+    # exactly as engine.run_stepping does, pulse after pulse of a chain (memory carried over)
+    from nctransport.kmc import load_preset
+    from nctransport.kmc.run import Accumulators, Chain, _prepare, _stream
+
+    cfg = load_preset(
+        "memory",
+        {"size": "30", "alpha_pulse": "0.4", "sigma_pulse": "60nm", "duration": "0.5ns"},
+    )
+    if periodic:
+        cfg = cfg.model_copy(update={"lattice": cfg.lattice.model_copy(update={"periodic": True})})
+    model, lattice = _prepare(cfg, 4)
+    plane, general = Chain(model, lattice), Chain(model, lattice)
+    assert plane.plane
+    general.plane = False
+    general.occ_grid = np.full(lattice.n_sites, -1, dtype=np.int32)
+    accs = []
+    for chain in (plane, general):
+        acc = Accumulators.empty(model)
+        for i in range(4):
+            if i:
+                chain.relax(100 + i)
+            chain.pulse(acc, np.random.default_rng(_stream(4, 1, i)), 1000 + i)
+        accs.append(acc)
+    a, b = accs
+    assert a.stats[engine.S_HOPS] > 0 and a.stats[engine.S_NULL] > 0
+    assert np.array_equal(a.stats, b.stats)
+    assert np.array_equal(a.mom, b.mom)
+    assert np.array_equal(a.counts, b.counts)
+    assert np.array_equal(plane.site_state, general.site_state)  # no occupancy bit left
+    assert set(np.unique(plane.site_state)) <= {0, 1}
+    n = plane.nfast[0]
+    assert n == general.nfast[0] and np.array_equal(plane.fast[:n], general.fast[:n])

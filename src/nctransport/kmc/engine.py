@@ -872,6 +872,25 @@ def _splitmix(state):
     return state, float(np.int64(z >> np.uint64(11))) * (1.0 / 9007199254740992.0)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True)
+def _uniforms(state, n, out):
+    """The next ``n`` uniforms of :func:`_splitmix` from ``state``, into ``out[:n]``.
+
+    SplitMix64's state is a counter (draw ``i`` mixes ``state + (i + 1) * golden``), so a
+    whole step's draws are computed at once, in a loop the compiler vectorises; the
+    stepping loop then reads them without waiting on the mixing. The caller advances its
+    state by ``n * golden``: the same numbers, in the same order, as ``n`` calls."""
+    for i in range(n):
+        z = state + np.uint64(i + 1) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        out[i] = float(np.int64(z >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True)
 def run_stepping(
     lat_i,
@@ -909,7 +928,9 @@ def run_stepping(
     candidate to offset ``o`` when ``u`` falls in ``cum_w[state]`` (the per-step
     probabilities to each neighbour for the fastest target state), accepted with the
     target's actual/largest probability and refused onto an occupied site (single
-    occupancy). Then, ``FIXED_SEQUENTIAL``: a second uniform number decides the state
+    occupancy). The acceptance is decided by where ``u`` falls within the offset's interval
+    (that fraction is uniform on [0, 1) and independent of the offset), so an attempt costs
+    one draw, never two. Then, ``FIXED_SEQUENTIAL``: a second uniform number decides the state
     channels (Shcherbakov-Wu 2024: decay after the hop attempt); ``FIXED_COMPETING``: ``u`` beyond
     the hop range picks a state channel in the same draw (one event per step, Bornschlegl 2024).
 
@@ -943,6 +964,7 @@ def run_stepping(
     # sequential rule: the step of each particle's next state event (decay, conversion),
     # drawn geometrically -- the same as a Bernoulli(q) trial after every hop attempt
     tq = np.empty(N)
+    ubuf = np.empty(N)
     for p in range(N):
         tq[p] = _draw(FIXED_SEQUENTIAL, qs[pstate[p]], 1.0)
         cx, cy, cz = _coords(psite[p], lat_i)
@@ -1000,22 +1022,31 @@ def run_stepping(
         if t_rec == INF:
             break
         step += 1.0
+        # one uniform per particle alive at the start of the step, in processing order
+        _uniforms(rs, nalive, ubuf)
+        rs += np.uint64(nalive) * _GOLDEN
         ai = 0
+        k = 0
         while ai < nalive:
             p = alive[ai]
             s = pstate[p]
-            rs, u = _splitmix(rs)
+            u = ubuf[k]
+            k += 1
             hs = hsv[s]
             removed = False
             if u < hs:
                 if uniform:
-                    o = int(u * zf[s])  # equal weights: no search, no mispredicted branch
+                    wu = u * zf[s]
+                    o = int(wu)  # equal weights: no search, no mispredicted branch
                     if o >= z:
                         o = z - 1
+                    fr = wu - o
                 else:
                     o = 0
                     while o < z - 1 and u >= cum_w[s, o]:
                         o += 1
+                    lo = cum_w[s, o - 1] if o > 0 else 0.0
+                    fr = (u - lo) / (cum_w[s, o] - lo)
                 jx = pc[p, 0] + offs[o, 0]
                 jy = pc[p, 1] + offs[o, 1]
                 jz = pc[p, 2] + offs[o, 2]
@@ -1036,8 +1067,7 @@ def run_stepping(
                 if ok:
                     ap = acc_p[site_state[j]]
                     if ap < 1.0:
-                        rs, v = _splitmix(rs)
-                        ok = v < ap
+                        ok = fr < ap
                 if ok:
                     n_hops += 1
                     if use_grid:
@@ -1083,4 +1113,256 @@ def run_stepping(
     for ai in range(nalive):
         if use_grid:
             occ_grid[psite[alive[ai]]] = -1
+    return 0
+
+
+#: Bit of ``site_state`` that :func:`run_stepping_plane` sets on an occupied site (scratch,
+#: cleared before it returns); bit 0 is the slow (0) / fast (1) state.
+OCCUPIED_BIT = 2
+_CLEAR_OCC = np.int8(~OCCUPIED_BIT)
+
+
+@njit(cache=True)
+def run_stepping_plane(
+    lat_i,
+    lat_f,
+    site_state,
+    offs,
+    cum_w,
+    site_scale,
+    conv,
+    krad,
+    knr,
+    memory,
+    fast,
+    nfast,
+    init_site,
+    frame_steps,
+    stop_step,
+    roi_f,
+    roi_i,
+    counts,
+    mom,
+    stats,
+    seed,
+):
+    """:func:`run_stepping` for its commonest case: the same draws, the same results, faster.
+
+    The case: one particle state, single occupancy, the sequential rule (hop attempt, then
+    decay), equal weights to every neighbour, no vacancies, a 1D or 2D lattice -- Shcherbakov-Wu
+    2024's model. Each particle's data live in a slot; slots are kept in the order of
+    :func:`run_stepping`'s ``alive`` list (a decayed particle's slot takes the last one's), so
+    every draw, every sum and every output is the same as there. What is saved is the
+    indirection, the per-axis loops and the separate occupancy grid: occupancy is bit
+    :data:`OCCUPIED_BIT` of ``site_state`` (one byte to load per hop attempt), cleared again
+    before returning, so nothing lattice-sized is allocated or reset per pulse. In a step
+    in which no particle decays (almost all of them) the particles whose draw is not a hop
+    candidate (30% in the memory model) are skipped without a mispredicted branch.
+    """
+    np.random.seed(seed)
+    rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
+    N = init_site.shape[0]
+    z = offs.shape[0]
+    qs = np.empty(1)
+    _state_rates(conv, krad, knr, qs)
+    q0 = qs[0]
+    max_scale = 0.0
+    for sv in site_scale:
+        max_scale = max(max_scale, sv)
+    acc_p = np.ones(2)
+    for k in range(2):
+        sc = site_scale[min(k, site_scale.shape[0] - 1)]
+        r = sc / max_scale if max_scale > 0.0 else 0.0
+        acc_p[k] = 2.0 if r >= 1.0 else r
+    nx = lat_i[1]
+    ny = lat_i[2]
+    periodic = lat_i[4] == 1
+    a = lat_f[0]
+    cx0 = lat_f[1]
+    cy0 = lat_f[2]
+    z0 = (0.0 - lat_f[3]) * a
+    hs = cum_w[0, z - 1]
+    zf = z / hs if hs > 0.0 else 0.0
+    odx = np.empty(z, np.int64)
+    ody = np.empty(z, np.int64)
+    dlin = np.empty(z, np.int64)
+    for o in range(z):
+        odx[o] = offs[o, 0]
+        ody[o] = offs[o, 1]
+        dlin[o] = offs[o, 0] + nx * offs[o, 1]
+    S = init_site.copy()
+    X = np.empty(N, np.int64)
+    Y = np.empty(N, np.int64)
+    UX = np.zeros(N, np.int64)
+    UY = np.zeros(N, np.int64)
+    X0 = np.empty(N)
+    Y0 = np.empty(N)
+    TQ = np.empty(N)
+    ubuf = np.empty(N)
+    setb = np.int8(OCCUPIED_BIT | 1) if memory else np.int8(OCCUPIED_BIT)
+    for p in range(N):
+        TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
+        site = S[p]
+        X[p] = site % nx
+        Y[p] = site // nx
+        X0[p] = (X[p] - cx0) * a
+        Y0[p] = (Y[p] - cy0) * a
+        if memory and (site_state[site] & 1) == 0:
+            fast[nfast[0]] = site
+            nfast[0] += 1
+        site_state[site] |= setb
+    nf = nfast[0]
+    xb = np.empty(3)
+    x0b = np.empty(3)
+    xb[2] = z0
+    x0b[2] = z0
+    K = frame_steps.shape[0]
+    dim = lat_i[0]
+    n_hops = 0
+    n_null = 0
+    kf = 0
+    step = 0.0
+    nalive = N
+    cidx = np.empty(N, np.int64)
+    tmin = INF
+    for k in range(N):
+        tmin = min(tmin, TQ[k])
+    while True:
+        t_rec = step if (nalive > 0 and step < stop_step) else INF
+        while kf < K and frame_steps[kf] <= t_rec:
+            for ai in range(nalive):
+                if periodic:
+                    xb[0] = X0[ai] + UX[ai] * a
+                    xb[1] = Y0[ai] + UY[ai] * a
+                else:
+                    xb[0] = (X[ai] - cx0) * a
+                    xb[1] = (Y[ai] - cy0) * a
+                x0b[0] = X0[ai]
+                x0b[1] = Y0[ai]
+                _record(kf, 0, xb, x0b, 0.0, counts, mom, roi_f, roi_i, dim)
+            kf += 1
+        if t_rec == INF:
+            break
+        step += 1.0
+        _uniforms(rs, nalive, ubuf)
+        rs += np.uint64(nalive) * _GOLDEN
+        if step < tmin:
+            # no particle decays in this step (tmin: the earliest decay step), so slot k
+            # gets draw k and only the particles whose draw makes a hop candidate need a
+            # look: they are listed first, without a branch. The attempt below is the one
+            # of the general loop, written out twice (a helper taking the arrays costs
+            # reference counting on every call).
+            m = 0
+            for k in range(nalive):
+                cidx[m] = k
+                m += ubuf[k] < hs
+            for c in range(m):
+                ai = cidx[c]
+                u = ubuf[ai]
+                w = u * zf
+                o = min(int(w), z - 1)
+                f = w - o
+                s0 = S[ai]
+                jx = X[ai] + odx[o]
+                jy = Y[ai] + ody[o]
+                j = s0 + dlin[o]
+                ok = True
+                if periodic:
+                    if jx < 0:
+                        jx += nx
+                    elif jx >= nx:
+                        jx -= nx
+                    if jy < 0:
+                        jy += ny
+                    elif jy >= ny:
+                        jy -= ny
+                    j = jx + nx * jy
+                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
+                    ok = False
+                if ok:
+                    v = site_state[j]
+                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
+                if ok:
+                    n_hops += 1
+                    site_state[s0] &= _CLEAR_OCC
+                    if memory and (v & 1) == 0:
+                        fast[nf] = j
+                        nf += 1
+                    site_state[j] = v | setb
+                    if periodic:
+                        UX[ai] += odx[o]
+                        UY[ai] += ody[o]
+                    S[ai] = j
+                    X[ai] = jx
+                    Y[ai] = jy
+                else:
+                    n_null += 1
+            continue
+        ai = 0
+        k = 0
+        while ai < nalive:
+            u = ubuf[k]
+            k += 1
+            if u < hs:
+                w = u * zf
+                o = min(int(w), z - 1)
+                f = w - o
+                s0 = S[ai]
+                jx = X[ai] + odx[o]
+                jy = Y[ai] + ody[o]
+                j = s0 + dlin[o]
+                ok = True
+                if periodic:
+                    if jx < 0:
+                        jx += nx
+                    elif jx >= nx:
+                        jx -= nx
+                    if jy < 0:
+                        jy += ny
+                    elif jy >= ny:
+                        jy -= ny
+                    j = jx + nx * jy
+                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
+                    ok = False
+                if ok:
+                    v = site_state[j]
+                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
+                if ok:
+                    n_hops += 1
+                    site_state[s0] &= _CLEAR_OCC
+                    if memory and (v & 1) == 0:
+                        fast[nf] = j
+                        nf += 1
+                    site_state[j] = v | setb
+                    if periodic:
+                        UX[ai] += odx[o]
+                        UY[ai] += ody[o]
+                    S[ai] = j
+                    X[ai] = jx
+                    Y[ai] = jy
+                else:
+                    n_null += 1
+            if TQ[ai] == step:
+                ch = _state_channel(0, conv, krad, knr, q0)
+                stats[S_RAD if ch == -1 else S_NONRAD] += 1
+                site_state[S[ai]] &= _CLEAR_OCC
+                nalive -= 1
+                S[ai] = S[nalive]
+                X[ai] = X[nalive]
+                Y[ai] = Y[nalive]
+                UX[ai] = UX[nalive]
+                UY[ai] = UY[nalive]
+                X0[ai] = X0[nalive]
+                Y0[ai] = Y0[nalive]
+                TQ[ai] = TQ[nalive]
+                continue
+            ai += 1
+        tmin = INF  # some particle decayed: the earliest decay step is found again
+        for k in range(nalive):
+            tmin = min(tmin, TQ[k])
+    nfast[0] = nf
+    stats[S_HOPS] += n_hops
+    stats[S_NULL] += n_null
+    for ai in range(nalive):
+        site_state[S[ai]] &= _CLEAR_OCC
     return 0

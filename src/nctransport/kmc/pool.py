@@ -1,9 +1,9 @@
 """A persistent pool of worker processes for KMC work units (and sweep points).
 
-Workers are started once per process (``spawn``), import nctransport once and load the
-compiled kernels once (:func:`_init_worker`); every later :func:`simulate` call, every chain,
-every chunk of pulses and every sweep point reuses them. A pool of another size replaces
-it; it is shut down at interpreter exit.
+Workers are started once per process (``spawn``) and import nctransport once
+(:func:`_init_worker`); each loads a compiled kernel on its first use. Every later
+:func:`simulate` call, every chain, every chunk of pulses and every sweep point reuses them.
+A pool of another size replaces it; it is shut down at interpreter exit.
 
 >>> from nctransport.kmc.pool import worker_pool
 >>> pool = worker_pool(2)  # doctest: +SKIP
@@ -22,29 +22,12 @@ _POOL_SIZE = 0
 
 
 def _init_worker() -> None:
-    """Import the engine and load its compiled kernels once per worker process."""
-    from nctransport.kmc import run  # noqa: F401  (imports numpy, numba and the kernels)
-    from nctransport.kmc.config import validate_config
-    from nctransport.kmc.run import _prepare, run_pulses
+    """Import the engine once per worker process (numpy, numba, the kernel module).
 
-    # a tiny run of each kernel loads it from Numba's cache now, not in the first unit
-    for data in _WARMUP_CONFIGS:
-        model, lattice = _prepare(validate_config(data), 0)
-        run_pulses(model, lattice, 0, 0, 1)
-
-
-_WALK = {
-    "lattice": {"dim": 2, "size": 9, "spacing": "10nm"},
-    "hops": {"model": "constant", "rate": "1e10/s"},
-    "states": {"exciton": {"lifetime": "1ns"}},
-    "excitation": {"kind": "particles", "particles": 2, "sigma": "10nm"},
-    "output": {"frame_interval": "100ps", "duration": "200ps"},
-}
-_WARMUP_CONFIGS = (
-    _WALK,
-    {**_WALK, "occupancy": "single"},
-    {**_WALK, "occupancy": "single", "stepping": "fixed", "step": "1ps"},
-)
+    A kernel is loaded from Numba's cache by its first call in the worker and stays loaded
+    for every later unit; a worker never loads kernels its work does not use (loading all
+    of them cost ~0.7 s of CPU per worker start)."""
+    from nctransport.kmc import run  # noqa: F401
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

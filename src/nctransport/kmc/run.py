@@ -99,6 +99,29 @@ def work_units(model: KmcModel) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
+def _plane_case(model: KmcModel, lattice: Lattice, cum_w: np.ndarray) -> bool:
+    """Whether :func:`engine.run_stepping_plane` runs this stepped model (same results as
+    :func:`engine.run_stepping`, faster): one particle state, single occupancy, the
+    sequential rule, equal weights to every neighbour, no vacancies, 1D or 2D, at most two
+    site states."""
+    z = cum_w.shape[1] if cum_w.ndim == 2 else 0
+    # the criterion of engine.run_stepping's equal-weight offset pick
+    equal = z > 0 and all(
+        abs(cum_w[0, o] - cum_w[0, z - 1] * (o + 1) / z) <= 1e-12 * cum_w[0, z - 1]
+        for o in range(z)
+    )
+    return bool(
+        model.n_states == 1
+        and model.mode == engine.FIXED_SEQUENTIAL
+        and model.occupancy == engine.OCC_SINGLE
+        and lattice.dim <= 2
+        and lattice.vacancies.shape[0] == 0
+        and model.site_scale.size <= 2
+        and not np.any(model.offsets[:, 2])
+        and equal
+    )
+
+
 class Chain:
     """The lattice-sized state of one chain of pulses, allocated once and reused by every
     pulse: site states and the list of fast sites (memory), the occupancy grid, the
@@ -116,7 +139,9 @@ class Chain:
         self.cum_w = np.zeros((0, 0))
         if model.homogeneous or stepping:
             self.cum_w = model.cumulative_hop_probabilities()
-        self.occ_grid = np.full(n if stepping else 0, -1, dtype=np.int32)
+        self.plane = stepping and _plane_case(model, lattice, self.cum_w)
+        # the plane kernel keeps the occupancy in a bit of site_state: no grid to allocate
+        self.occ_grid = np.full(n if stepping and not self.plane else 0, -1, dtype=np.int32)
         interacting = model.interacting and not stepping
         self.head = np.full(n if interacting else 0, -1, dtype=np.int64)
         ex = model.config.excitation
@@ -151,6 +176,31 @@ class Chain:
         model, lattice = self.model, self.lattice
         sites = self.excite(rng).astype(np.int64)
         states = initial_states(sites.size, model.initial, rng)
+        if self.plane:
+            engine.run_stepping_plane(
+                self.lat_i,
+                self.lat_f,
+                self.site_state,
+                model.offsets,
+                self.cum_w,
+                model.site_scale,
+                model.conv,
+                model.krad,
+                model.knr,
+                model.memory,
+                self.fast,
+                self.nfast,
+                sites,
+                model.kernel_frames,
+                model.t_stop,
+                model.roi_f,
+                model.roi_i,
+                acc.counts,
+                acc.mom,
+                acc.stats,
+                kseed,
+            )
+            return
         if model.stepping_kernel:
             engine.run_stepping(
                 self.lat_i,
