@@ -22,6 +22,7 @@ floats in the unit asked for. Time zero is the excitation pulse peak (docs/scien
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -239,9 +240,13 @@ def make_dataset(
         )
     if sig.size == 0:
         raise InputError("signal is empty", path)
-    if np.any(np.isinf(sig)):
+    # Two reductions instead of full-size boolean temporaries (a stack is hundreds of MB):
+    # fmax/fmin skip NaN, so the largest value is NaN only when every value is.
+    high = float(np.fmax.reduce(sig, axis=None))
+    low = float(np.fmin.reduce(sig, axis=None))
+    if high == np.inf or low == -np.inf:
         raise InputError("signal contains infinite values", path)
-    if np.all(np.isnan(sig)):
+    if math.isnan(high):
         raise InputError("signal is all NaN", path)
     for i, n in enumerate(names):
         if axes[n].size > 1 and axes[n][1] < axes[n][0]:
