@@ -200,7 +200,8 @@ def make_dataset(
     Parameters
     ----------
     signal
-        Array whose axes follow the order of ``coords``.
+        Array whose axes follow the order of ``coords`` (float32 is kept, any other
+        type becomes float64).
     coords
         Ordered mapping of dim name (one of :data:`AXIS_UNITS`) to a 1D coordinate in SI.
         Strictly decreasing axes are reversed (with the signal); other non-monotonic or
@@ -228,7 +229,11 @@ def make_dataset(
     if tuple(names) not in _KINDS:
         raise InputError(f"unsupported axes {tuple(names)}", path)
     try:
-        sig = np.asarray(signal, dtype=float)
+        sig = np.asarray(signal)
+        # float32 stays float32 (no copy; an image stack is hundreds of MB and every
+        # computation converts what it uses to float64); anything else becomes float64.
+        if sig.dtype != np.float32:
+            sig = np.asarray(sig, dtype=float)
     except (TypeError, ValueError):
         raise InputError("signal is not numeric", path) from None
     axes = {n: _check_axis(n, coords[n], path) for n in names}
