@@ -95,9 +95,11 @@ def windowed_moments(
     >>> round(float(m.sigma[0]), 4)
     1.2247
     """
-    frames = np.asarray(frames, dtype=float)
+    frames = np.asarray(frames)
     n = frames.shape[0]
     two_d = frames.ndim == 3
+    if not two_d:  # images are converted one at a time (below)
+        frames = np.asarray(frames, dtype=float)
     if two_d:
         yy, xx = np.meshgrid(coords[0], coords[1], indexing="ij")
         pos = [yy.ravel(), xx.ravel()]

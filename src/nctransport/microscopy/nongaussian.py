@@ -163,8 +163,10 @@ def non_gaussianity(
     sub, bg = subtract_background(ds, fits.background_mode, t0=fits.t0)
     t = np.asarray(sub["t"].values, dtype=float)
     first = int(np.argmax(t >= fits.t0))
-    data = np.asarray(sub[SIGNAL].values, dtype=float)[first:]
+    data = np.asarray(sub[SIGNAL].values)[first:]
     two_d = data.ndim == 3
+    if not two_d:  # images are converted frame by frame (a float32 stack stays float32)
+        data = np.asarray(data, dtype=float)
     coords = (
         (np.asarray(sub["y"].values, float), np.asarray(sub["x"].values, float))
         if two_d
@@ -207,7 +209,7 @@ def non_gaussianity(
                 var_i = np.maximum(model + off_b, 1.0) + ov_b  # as poisson_variance
             else:
                 var_i = var[i]
-            r = (data[i][iy, ix] - model) / np.sqrt(var_i)
+            r = (np.asarray(data[i][iy, ix], dtype=float) - model) / np.sqrt(var_i)
             yy = box[0][:, None] - cy
             xx = box[1][None, :] - cx
             inside = (yy**2 + xx**2 <= half**2) & np.isfinite(r)

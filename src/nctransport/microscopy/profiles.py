@@ -269,7 +269,10 @@ def fit_profiles(
         raise InputError(f"no frames at or after t0 = {t0:g} s")
     # t is ascending (make_dataset), so the post-pulse frames are a suffix: a view, no copy.
     first = int(np.argmax(post))
-    data = np.asarray(sub[SIGNAL].values, dtype=float)[first:]
+    data = np.asarray(sub[SIGNAL].values)[first:]
+    if kind == "map" or data.dtype != np.float32:
+        data = np.asarray(data, dtype=float)
+    # else a float32 stack stays float32: the image kernels read it as is (no 2x copy)
     units = str(ds[SIGNAL].attrs.get("units", "arb"))
     nz = resolve_noise(noise, units, bg)
     common = dict(
