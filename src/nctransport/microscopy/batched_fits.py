@@ -21,7 +21,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from nctransport.errors import ConfigError
@@ -314,11 +313,15 @@ class ThreadsFor:
         self.one = n_pixels < PARALLEL_MIN_PIXELS
 
     def __enter__(self) -> None:
+        import numba
+
         self.saved = numba.get_num_threads()
         if self.one:
             numba.set_num_threads(1)
 
     def __exit__(self, *exc: object) -> None:
+        import numba
+
         numba.set_num_threads(self.saved)
 
 

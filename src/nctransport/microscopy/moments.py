@@ -28,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
+
+from nctransport.microscopy.profile_models import lazy_njit
 
 #: Window half-width in units of the profile's own RMS width.
 WINDOW_SIGMAS = 4.0
@@ -541,4 +542,4 @@ def _box_moments_kernel_py(
         res[10] = -1.0 if left else 0.0
 
 
-_box_moments_kernel = numba.njit(cache=True, error_model="numpy")(_box_moments_kernel_py)
+_box_moments_kernel = lazy_njit(cache=True, error_model="numpy")(_box_moments_kernel_py)
