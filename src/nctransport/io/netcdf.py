@@ -59,6 +59,13 @@ def _netcdf_bytes(ds: xr.Dataset, encoding: dict) -> bytes:
     from xarray.backends import H5NetCDFStore
     from xarray.backends.locks import HDF5_LOCK
 
+    try:  # the checks to_netcdf makes first (names, attribute types), where xarray has them
+        from xarray.backends.writers import _validate_attrs, _validate_dataset_names
+    except ImportError:  # pragma: no cover - another xarray layout
+        pass
+    else:
+        _validate_dataset_names(ds)
+        _validate_attrs(ds, "h5netcdf", False)
     buf = io.BytesIO()
     # The process-wide HDF5 lock: no scheduler-dependent write lock for an in-memory file.
     store = H5NetCDFStore.open(buf, mode="w", invalid_netcdf=False, lock=HDF5_LOCK)
