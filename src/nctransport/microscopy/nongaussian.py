@@ -29,6 +29,7 @@ import xarray as xr
 from nctransport.dataset import SIGNAL
 from nctransport.microscopy.background import subtract_background
 from nctransport.microscopy.moments import WINDOW_SIGMAS, windowed_moments
+from nctransport.microscopy.profile_models import lazy_njit
 from nctransport.microscopy.profiles import ProfileFits, evaluate_model, poisson_variance
 
 #: One-sided z threshold for "structured residuals" and "non-Gaussian kurtosis".
@@ -192,9 +193,29 @@ def non_gaussianity(
     if not two_d and todo.any():
         todo = _line_residual_stats(data, coords[0], fits, mom, var, window_sigmas, todo,
                                     lag1, lag1_z, runs)  # fmt: skip
+    fused = two_d and fits.profile == "gaussian2d"
+    if fused:  # one compiled pass per frame (model, variance, residual pairs)
+        shape = data.shape[1:]
+        off2 = np.ascontiguousarray(np.broadcast_to(off, shape), dtype=float)
+        ov2 = np.ascontiguousarray(np.broadcast_to(off_var, shape), dtype=float)
+        sums = np.zeros(4)
     for i in np.flatnonzero(todo):
         half = window_sigmas * mom.sigma[i]
-        if two_d:
+        if fused:
+            cy, cx = (float(v) for v in fits.center[i])
+            _image_residual_pairs(
+                data[i], coords[0], coords[1],
+                int(np.searchsorted(coords[0], cy - half)),
+                int(np.searchsorted(coords[0], cy + half, "right")),
+                int(np.searchsorted(coords[1], cx - half)),
+                int(np.searchsorted(coords[1], cx + half, "right")),
+                float(fits.amplitude[i]), float(fits.background[i]), float(fits.sigma[i]),
+                cy, cx, float(half), fits.noise == "poisson", off2, ov2,
+                float(var[i]) if fits.noise != "poisson" else 0.0, sums,
+            )  # fmt: skip
+            num, n_pairs = sums[0], int(sums[1])
+            den = sums[2] * n_pairs / max(int(sums[3]), 1)
+        elif two_d:
             # Only the window's bounding box: the residuals outside it are never used.
             cy, cx = fits.center[i]
             iy = slice(int(np.searchsorted(coords[0], cy - half)),
@@ -248,3 +269,60 @@ def non_gaussianity(
         non_gaussian=non_gauss,
         window_sigmas=window_sigmas,
     )
+
+
+def _image_residual_pairs_py(
+    frame, y, x, y0, y1, x0, x1, A, B, s, cy, cx, half, poisson, off, off_var, var_c, out
+):  # pragma: no cover - compiled
+    """Residual lag-1 sums of one isotropic-Gaussian frame over its window's box, in one
+    pass: the model ``A gy gx + B`` (as :func:`evaluate_model`), the variance (Poisson:
+    as :func:`poisson_variance`, else ``var_c``) and the standardised residual of each
+    pixel; ``out`` = (sum of products of horizontal and vertical neighbours inside the
+    window, their number, sum of squares inside, pixels inside)."""
+    inv = -0.5 / (s * s)
+    nx = x1 - x0
+    gx = np.empty(max(nx, 0))
+    for j in range(nx):
+        d = x[x0 + j] - cx
+        gx[j] = np.exp(d * d * inv)
+    h2 = half * half
+    num = 0.0
+    n_pairs = 0
+    ss = 0.0
+    n_in = 0
+    prev = np.zeros(max(nx, 0))
+    prev_in = np.zeros(max(nx, 0), dtype=np.bool_)
+    cur = np.zeros(max(nx, 0))
+    cur_in = np.zeros(max(nx, 0), dtype=np.bool_)
+    for i in range(y1 - y0):
+        dy = y[y0 + i] - cy
+        gy = np.exp(dy * dy * inv)
+        for j in range(nx):
+            m = A * (gy * gx[j]) + B
+            if poisson:
+                v = max(m + off[y0 + i, x0 + j], 1.0) + off_var[y0 + i, x0 + j]
+            else:
+                v = var_c
+            r = (frame[y0 + i, x0 + j] - m) / np.sqrt(v)
+            dx = x[x0 + j] - cx
+            ins = dy * dy + dx * dx <= h2 and np.isfinite(r)
+            cur_in[j] = ins
+            cur[j] = r if ins else 0.0
+            if ins:
+                ss += r * r
+                n_in += 1
+                if j > 0 and cur_in[j - 1]:
+                    num += r * cur[j - 1]
+                    n_pairs += 1
+                if i > 0 and prev_in[j]:
+                    num += r * prev[j]
+                    n_pairs += 1
+        prev, cur = cur, prev
+        prev_in, cur_in = cur_in, prev_in
+    out[0] = num
+    out[1] = n_pairs
+    out[2] = ss
+    out[3] = n_in
+
+
+_image_residual_pairs = lazy_njit(cache=True, error_model="numpy")(_image_residual_pairs_py)
