@@ -182,7 +182,29 @@ BOX_MARGIN = 1.15
 BOX_PAD = 3
 
 
+class _GaussianFrameVariance:
+    """Poisson variance of one isotropic-Gaussian frame given by its parameters
+    ``(A, B, sigma, cy, cx, offset, offset_var)``: :func:`_image_moments` evaluates it
+    inside one compiled pass (:func:`_frame_var_pass`) instead of as a full image."""
+
+    def __init__(self, params: tuple) -> None:
+        self.params = params
+
+    def evaluate(self, img: np.ndarray, y: np.ndarray, x: np.ndarray, iy: slice, ix: slice):
+        """``(box variance, (sum of valid img, valid count, sum of valid variance))``."""
+        ny, nx = img.shape
+        y0, y1, _ = iy.indices(ny)
+        x0, x1, _ = ix.indices(nx)
+        box = np.empty((max(y1 - y0, 0), max(x1 - x0, 0)))
+        tot = np.zeros(3)
+        A, B, s, cy, cx, off, ov = self.params
+        _frame_var_pass(img, y, x, A, B, s, cy, cx, off, ov, y0, y1, x0, x1, box, tot)
+        return box, (float(tot[0]), int(tot[1]), float(tot[2]))
+
+
 def _frame_var(noise_var: Any, nv: np.ndarray | None, i: int, shape: tuple[int, ...]):
+    if len(shape) == 2 and hasattr(noise_var, "gaussian_frame"):
+        return _GaussianFrameVariance(noise_var.gaussian_frame(i))
     if callable(noise_var):
         return np.asarray(noise_var(i), dtype=float).reshape(shape)
     if nv.ndim == 0:
@@ -210,13 +232,6 @@ def _image_moments(
     rounding); a window that leaves the box falls back to the whole frame.
     """
     y, x = coords
-    full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
-    valid = np.isfinite(img)
-    totals = (
-        float(np.where(valid, img, 0.0).sum()),
-        int(valid.sum()),
-        float(np.where(valid, full_var, 0.0).sum()),
-    )
     box = None
     if np.all(np.isfinite(c)) and math.isfinite(w) and w > 0:
         half = BOX_MARGIN * k * w
@@ -225,12 +240,32 @@ def _image_moments(
         ix = slice(max(0, int(np.searchsorted(x, c[1] - half)) - BOX_PAD),
                    int(np.searchsorted(x, c[1] + half, "right")) + BOX_PAD)  # fmt: skip
         box = (iy, ix)
+    if isinstance(var, _GaussianFrameVariance):  # totals and the box's variance in one pass
+        iy, ix = box if box is not None else (slice(None), slice(None))
+        box_var, totals = var.evaluate(img, y, x, iy, ix)
+        full_var = box_var if box is None else None
+    else:
+        box_var = None
+        full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
+        valid = np.isfinite(img)
+        totals = (
+            float(np.where(valid, img, 0.0).sum()),
+            int(valid.sum()),
+            float(np.where(valid, full_var, 0.0).sum()),
+        )
     for attempt in (box, None):
         iy, ix = attempt if attempt is not None else (slice(None), slice(None))
+        if attempt is None and full_var is None:  # the window left its box: whole frame
+            full_var, _ = var.evaluate(img, y, x, iy, ix)
         if attempt is not None:  # the usual case: one fused pass per step (Numba)
             out = _box_moments(
                 np.ascontiguousarray(img[iy, ix], dtype=float),
-                np.ascontiguousarray(np.broadcast_to(full_var, img.shape)[iy, ix], dtype=float),
+                np.ascontiguousarray(
+                    box_var
+                    if box_var is not None
+                    else np.broadcast_to(full_var, img.shape)[iy, ix],
+                    dtype=float,
+                ),
                 np.ascontiguousarray(y[iy], dtype=float),
                 np.ascontiguousarray(x[ix], dtype=float),
                 np.asarray(c, dtype=float),
@@ -543,3 +578,40 @@ def _box_moments_kernel_py(
 
 
 _box_moments_kernel = lazy_njit(cache=True, error_model="numpy")(_box_moments_kernel_py)
+
+
+def _frame_var_pass_py(
+    img, y, x, A, B, s, cy, cx, off, ov, y0, y1, x0, x1, box, tot
+):  # pragma: no cover - compiled
+    """One pass over a frame: ``tot`` = (sum of valid pixels, their number, sum of their
+    Poisson variance ``max(A gy gx + B + off, 1) + ov``, the model as
+    :func:`~nctransport.microscopy.profiles.evaluate_model` writes it) and the variance of
+    the box ``[y0:y1, x0:x1]`` into ``box``."""
+    ny, nx = img.shape
+    inv = -0.5 / (s * s)
+    gx = np.empty(nx)
+    for j in range(nx):
+        d = x[j] - cx
+        gx[j] = np.exp(d * d * inv)
+    s_img = 0.0
+    n = 0
+    s_var = 0.0
+    for i in range(ny):
+        d = y[i] - cy
+        gy = np.exp(d * d * inv)
+        in_y = y0 <= i < y1
+        for j in range(nx):
+            v = max(A * (gy * gx[j]) + B + off[i, j], 1.0) + ov[i, j]
+            if in_y and x0 <= j < x1:
+                box[i - y0, j - x0] = v
+            p = img[i, j]
+            if p == p:
+                s_img += p
+                n += 1
+                s_var += v
+    tot[0] = s_img
+    tot[1] = n
+    tot[2] = s_var
+
+
+_frame_var_pass = lazy_njit(cache=True, error_model="numpy")(_frame_var_pass_py)

@@ -824,6 +824,19 @@ def poisson_variance(
         model = evaluate_model(fits, coords, i)[0]
         return np.maximum(model + offset, 1.0) + offset_var
 
+    if fits.profile == "gaussian2d" and len(coords) == 2:
+        # Images: the parameters of frame i, so compiled passes evaluate only the pixels
+        # they visit (see nctransport.microscopy.moments._frame_var).
+        shape = (len(coords[0]), len(coords[1]))
+        off2 = np.ascontiguousarray(np.broadcast_to(offset, shape), dtype=float)
+        ov2 = np.ascontiguousarray(np.broadcast_to(offset_var, shape), dtype=float)
+
+        def gaussian_frame(i: int) -> tuple:
+            cy, cx = (float(v) for v in fits.center[i])
+            A, B, s = float(fits.amplitude[i]), float(fits.background[i]), float(fits.sigma[i])
+            return (A, B, s, cy, cx, off2, ov2)
+
+        var.gaussian_frame = gaussian_frame  # type: ignore[attr-defined]
     return var
 
 
