@@ -22,6 +22,7 @@ floats in the unit asked for. Time zero is the excitation pulse peak (docs/scien
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,60 @@ import xarray as xr
 
 from nctransport.errors import InputError, UnitError
 from nctransport.units import parse_quantity
+
+#: Duck-array libraries xarray probes, and the module that must be loaded before any of
+#: their arrays can exist.
+_DUCK_ARRAY_HOMES = {"dask": "dask.array", "pint": "pint", "cupy": "cupy", "sparse": "sparse"}
+
+
+class _DeferredDuckArrayModule:
+    """xarray asks of every array it wraps whether it is a dask array, a pint Quantity...,
+    and to know those classes it imports the libraries: with dask and pint installed that
+    costs ~0.4 s of CPU, as much as a whole small analysis, even when nothing uses them.
+    No object can be an instance of a class whose module was never imported, so until it
+    is, "no such array type" is the exact answer; afterwards (and for anything else xarray
+    asks of the entry) xarray's own entry is built and used instead.
+    """
+
+    def __init__(self, cache: dict, factory: Any, name: str) -> None:
+        self._cache, self._factory, self._name = cache, factory, name
+
+    def _real(self) -> Any:
+        real = self._factory(self._name)
+        self._cache[self._name] = real
+        return real
+
+    @property
+    def type(self) -> tuple[type, ...]:
+        import sys
+
+        if _DUCK_ARRAY_HOMES[self._name] not in sys.modules:
+            return ()
+        return self._real().type
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+
+def _defer_duck_array_probes() -> None:
+    """Install :class:`_DeferredDuckArrayModule` entries in xarray's (private) cache of
+    duck-array modules; does nothing where xarray keeps no such cache."""
+    import sys
+
+    try:
+        from xarray.namedarray import pycompat
+    except ImportError:  # pragma: no cover - another xarray layout
+        return
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    factory = getattr(pycompat, "DuckArrayModule", None)
+    if not isinstance(cache, dict) or factory is None:  # pragma: no cover
+        return
+    for name, home in _DUCK_ARRAY_HOMES.items():
+        if name not in cache and home not in sys.modules:
+            cache[name] = _DeferredDuckArrayModule(cache, factory, name)
+
+
+_defer_duck_array_probes()
 
 SIGNAL = "signal"
 
@@ -145,7 +200,8 @@ def make_dataset(
     Parameters
     ----------
     signal
-        Array whose axes follow the order of ``coords``.
+        Array whose axes follow the order of ``coords`` (float32 is kept, any other
+        type becomes float64).
     coords
         Ordered mapping of dim name (one of :data:`AXIS_UNITS`) to a 1D coordinate in SI.
         Strictly decreasing axes are reversed (with the signal); other non-monotonic or
@@ -173,7 +229,11 @@ def make_dataset(
     if tuple(names) not in _KINDS:
         raise InputError(f"unsupported axes {tuple(names)}", path)
     try:
-        sig = np.asarray(signal, dtype=float)
+        sig = np.asarray(signal)
+        # float32 stays float32 (no copy; an image stack is hundreds of MB and every
+        # computation converts what it uses to float64); anything else becomes float64.
+        if sig.dtype != np.float32:
+            sig = np.asarray(sig, dtype=float)
     except (TypeError, ValueError):
         raise InputError("signal is not numeric", path) from None
     axes = {n: _check_axis(n, coords[n], path) for n in names}
@@ -185,9 +245,13 @@ def make_dataset(
         )
     if sig.size == 0:
         raise InputError("signal is empty", path)
-    if np.any(np.isinf(sig)):
+    # Two reductions instead of full-size boolean temporaries (a stack is hundreds of MB):
+    # fmax/fmin skip NaN, so the largest value is NaN only when every value is.
+    high = float(np.fmax.reduce(sig, axis=None))
+    low = float(np.fmin.reduce(sig, axis=None))
+    if high == np.inf or low == -np.inf:
         raise InputError("signal contains infinite values", path)
-    if np.all(np.isnan(sig)):
+    if math.isnan(high):
         raise InputError("signal is all NaN", path)
     for i, n in enumerate(names):
         if axes[n].size > 1 and axes[n][1] < axes[n][0]:

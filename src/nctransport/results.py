@@ -34,6 +34,8 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
+        if obj and all(type(v) is float for v in obj):  # long float series: no recursion
+            return [v if v - v == 0.0 else None for v in obj]  # inf - inf, nan - nan: nan
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _array_to_jsonable(obj)

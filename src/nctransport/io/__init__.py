@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from nctransport.errors import InputError, UnitError
 from nctransport.io.options import ReadOptions
-from nctransport.units import parse_quantity, parse_unit, registry
+from nctransport.units import parse_quantity, parse_unit, registry, simple_factor
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -292,11 +292,14 @@ def axis_to_si(
     else:
         raise UnitError(f"axis '{axis}' has no unit; {hint} or with {flag}", path)
     check_quantity_text(unit, f"axis '{axis}'", path)
+    target = AXIS_UNITS[axis]
+    factor = simple_factor(unit, target)
+    if factor is not None:  # ns, um...: no pint needed
+        return factor
     try:
         u = parse_unit(unit)
     except UnitError:
         raise UnitError(f"axis '{axis}': unknown unit {unit!r} (from {origin})", path) from None
-    target = AXIS_UNITS[axis]
     try:
         return float(registry().Quantity(1.0, u).to(target).magnitude)
     except Exception:  # pint.DimensionalityError: wrong kind of unit

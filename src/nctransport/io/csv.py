@@ -185,9 +185,16 @@ class _Table:
             self.delimiter = None
         self.numbers = [n for n, _ in body]
         texts = [t for _, t in body]
+        #: Body lines whose cells are split only on demand (:attr:`rows`): a plain table's
+        #: numbers are parsed from the text in one pass (:meth:`_parsed`).
+        self._texts: list[str] | None = None
+        self._rows: list[list[str]] | None = None
+        self._drop_last = False
+        self._parsed_cache: np.ndarray | None | bool = False
         if self.delimiter is None:
             self.header = _split_whitespace_header(header)
-            self.rows = [t.split() for t in texts]
+            self._rows = [t.split() for t in texts]
+            self._texts = texts
         else:
             decimal_comma = (
                 self.delimiter in (";", "\t")
@@ -205,38 +212,95 @@ class _Table:
                     rows = list(reader)
                 except _csv.Error as exc:
                     raise InputError(f"malformed CSV ({exc})", path) from None
-            else:  # plain split is several times faster on big maps
-                d = self.delimiter
-                rows = [t.split(d) for t in (header, *texts)]
-            self.header, self.rows = [c.strip() for c in rows[0]], rows[1:]
+                self.header, self._rows = [c.strip() for c in rows[0]], rows[1:]
+            else:  # plain lines: cells are counted now and split only if asked for
+                self.header = [c.strip() for c in header.split(self.delimiter)]
+                self._texts = texts
             if decimal_comma:
                 self.header = [
                     c.replace(",", ".") if _is_number(c.replace(",", ".")) else c
                     for c in self.header
                 ]
         # Spreadsheet exports often end every line with a delimiter: drop that empty column.
-        if (
-            len(self.header) > 1
-            and self.header[-1] == ""
-            and all(r and not r[-1].strip() for r in self.rows)
-        ):
+        if len(self.header) > 1 and self.header[-1] == "" and self._last_cells_empty():
             self.header = self.header[:-1]
-            self.rows = [r[:-1] for r in self.rows]
-        if not self.rows:
+            self._drop_last = True
+            if self._rows is not None:
+                self._rows = [r[:-1] for r in self._rows]
+        if not self.numbers:
             raise InputError(f"header (line {self.header_line}) but no data rows", path)
         ncols = len(self.header)
-        for number, row in zip(self.numbers, self.rows, strict=True):
-            if len(row) != ncols:
+        for number, n_cells in zip(self.numbers, self._cell_counts(), strict=True):
+            if n_cells != ncols:
                 raise InputError(
-                    f"ragged rows: line {number} has {len(row)} cells, the header has {ncols}",
+                    f"ragged rows: line {number} has {n_cells} cells, the header has {ncols}",
                     path,
                 )
+
+    def _last_cells_empty(self) -> bool:
+        """Whether every body row's last cell is blank (a trailing delimiter)."""
+        if self._rows is not None:
+            return all(r and not r[-1].strip() for r in self._rows)
+        d = self.delimiter
+        return all(not t.rpartition(d)[2].strip() for t in self._texts or ())
+
+    def _cell_counts(self) -> list[int]:
+        if self._rows is not None:
+            return [len(r) for r in self._rows]
+        d, drop = self.delimiter, int(self._drop_last)
+        return [t.count(d) + 1 - drop for t in self._texts or ()]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """Body cells as strings, one list per row."""
+        if self._rows is None:
+            d = self.delimiter
+            rows = [t.split(d) for t in self._texts or ()]
+            self._rows = [r[:-1] for r in rows] if self._drop_last else rows
+        return self._rows
+
+    def _parsed(self) -> np.ndarray | None:
+        """All body cells as a float array ``(rows, columns)`` parsed in one pass, or
+        ``None`` when the text is not plain numbers (the cell-by-cell path then decides,
+        with its messages). Only digits, signs, points, exponents, blanks and the
+        delimiter qualify, every cell must be non-empty, and NumPy's parser rounds
+        exactly like ``float()``; anything else (nan, quotes, empty cells...) returns
+        ``None``."""
+        if self._parsed_cache is not False:
+            return self._parsed_cache  # type: ignore[return-value]
+        self._parsed_cache = None
+        if self._texts is None or self._drop_last:
+            return None
+        d = self.delimiter
+        try:
+            body = "\n".join(self._texts).encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        allowed = b"0123456789eE.+- " + (b" \t\n" if d is None else d.encode() + b"\n")
+        if body.translate(None, allowed):
+            return None
+        if d is None:
+            sep, body = " ", body.replace(b"\t", b" ").replace(b"\n", b" ")
+        else:
+            sep, body = ",", body.replace(d.encode(), b",").replace(b"\n", b",")
+        ncol = len(self.header)
+        try:
+            values = np.fromstring(body, sep=sep)  # text mode: not deprecated
+        except ValueError:  # a malformed or empty cell
+            return None
+        if values.size != len(self._texts) * ncol:
+            return None
+        self._parsed_cache = values.reshape(-1, ncol)
+        return self._parsed_cache
 
     def numeric(self, columns: slice, what: str, *, allow_empty: bool) -> np.ndarray:
         """Body cells of ``columns`` as floats; a bad cell is named by line and column.
 
         Empty cells become NaN where ``allow_empty`` (signal), else they are errors.
         """
+        parsed = self._parsed()
+        if parsed is not None:
+            return np.ascontiguousarray(parsed[:, columns])
         block = [row[columns] for row in self.rows]
         ncol = len(block[0]) if block else 0
         flat = [c for row in block for c in row]

@@ -99,12 +99,13 @@ def subtract_background(
         raise InputError(f"background subtraction needs a map or stack, got a {kind}")
     pre = prepulse_mask(ds, t0)
     n_pre = int(pre.sum())
-    data = np.asarray(ds[SIGNAL].values, dtype=float)
+    data = np.asarray(ds[SIGNAL].values)  # float32 stays: only what is used is converted
     frame_shape = data.shape[1:]
+    before = np.asarray(data[pre], dtype=float)
     noise_var = float("nan")
     if n_pre >= 2:
         # Frame-to-frame scatter of each pixel before the pulse = the noise of one frame.
-        noise_var = float(np.nanmean(np.nanvar(data[pre], axis=0, ddof=1)))
+        noise_var = float(np.nanmean(np.nanvar(before, axis=0, ddof=1)))
     if mode == "auto":
         mode = resolve_background(ds, "auto", t0)[0]
     if mode == "pre-pulse":
@@ -112,7 +113,7 @@ def subtract_background(
             raise InputError(
                 f"background 'pre-pulse' needs frames before t0 = {t0:g} s; there are none"
             )
-        baseline = np.nanmean(data[pre], axis=0)
+        baseline = np.nanmean(before, axis=0)
         baseline = np.where(np.isfinite(baseline), baseline, np.nanmean(baseline))
         out = ds.copy(data=None)
         out[SIGNAL] = (ds[SIGNAL].dims, data - baseline[None], dict(ds[SIGNAL].attrs))
@@ -151,7 +152,7 @@ def resolve_background(ds: xr.Dataset, mode: str, t0: float | None) -> tuple[str
     n_pre = int(pre.sum())
     if n_pre < 2:
         return "none", f"{n_pre} pre-pulse frame(s): a fitted constant carries the background"
-    data = np.asarray(ds[SIGNAL].values, dtype=float)[pre].reshape(n_pre, -1)
+    data = np.asarray(np.asarray(ds[SIGNAL].values)[pre], dtype=float).reshape(n_pre, -1)
     base = np.nanmean(data, axis=0)
     var = float(np.nanmean(np.nanvar(data, axis=0, ddof=1)))
     n_px = int(np.isfinite(base).sum())

@@ -21,7 +21,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from nctransport.errors import ConfigError
@@ -255,11 +254,11 @@ def reduced_chi2(fit: RawFits) -> np.ndarray:
 def integrated_data(data: np.ndarray, background: np.ndarray, pixel_area: float) -> np.ndarray:
     """Model-free spatial integral: sum of (frame - fitted constant) times pixel size/area."""
     flat = data.reshape(data.shape[0], -1)
-    total = flat.sum(axis=1)
+    total = flat.sum(axis=1, dtype=float)
     count = np.full(flat.shape[0], flat.shape[1], dtype=float)
     bad = ~np.isfinite(total)
     if bad.any():
-        total[bad] = np.nansum(flat[bad], axis=1)
+        total[bad] = np.nansum(flat[bad], axis=1, dtype=float)
         count[bad] = np.isfinite(flat[bad]).sum(axis=1)
     return (total - background * count) * pixel_area
 
@@ -271,12 +270,12 @@ def all_finite(data: np.ndarray) -> bool:
 
 def fast_nanmean(data: np.ndarray, axis: int) -> np.ndarray:
     """``np.nanmean`` without its full-size copy when (as usual) nothing is missing."""
-    out = data.mean(axis=axis)
+    out = data.mean(axis=axis, dtype=float)  # float64 sums for float32 data too
     bad = ~np.isfinite(out).all(axis=tuple(range(1, out.ndim)))
     if bad.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
-            out[bad] = np.nanmean(data[bad], axis=axis)
+            out[bad] = np.nanmean(data[bad], axis=axis, dtype=float)
     return out
 
 
@@ -314,11 +313,15 @@ class ThreadsFor:
         self.one = n_pixels < PARALLEL_MIN_PIXELS
 
     def __enter__(self) -> None:
+        import numba
+
         self.saved = numba.get_num_threads()
         if self.one:
             numba.set_num_threads(1)
 
     def __exit__(self, *exc: object) -> None:
+        import numba
+
         numba.set_num_threads(self.saved)
 
 
@@ -358,7 +361,8 @@ def fit_images(
     frame's ROI. Returns the fit, each frame's raw total and number of valid pixels.
     """
     n, k = p0.shape
-    data = np.ascontiguousarray(data, dtype=float)
+    # float32 images are read as they are (the kernels accumulate in float64)
+    data = np.ascontiguousarray(data, dtype=np.float32 if data.dtype == np.float32 else float)
     inv_scale = 1.0 / scale
     frame_shape = data.shape[1:]
     poisson = noise.kind == "poisson"

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from nctransport.microscopy.profile_models import lazy_njit
+
 #: Window half-width in units of the profile's own RMS width.
 WINDOW_SIGMAS = 4.0
 #: Fewer pixels than this outside the window: use the fitted background instead.
@@ -94,9 +96,11 @@ def windowed_moments(
     >>> round(float(m.sigma[0]), 4)
     1.2247
     """
-    frames = np.asarray(frames, dtype=float)
+    frames = np.asarray(frames)
     n = frames.shape[0]
     two_d = frames.ndim == 3
+    if not two_d:  # images are converted one at a time (below)
+        frames = np.asarray(frames, dtype=float)
     if two_d:
         yy, xx = np.meshgrid(coords[0], coords[1], indexing="ij")
         pos = [yy.ravel(), xx.ravel()]
@@ -178,7 +182,29 @@ BOX_MARGIN = 1.15
 BOX_PAD = 3
 
 
+class _GaussianFrameVariance:
+    """Poisson variance of one isotropic-Gaussian frame given by its parameters
+    ``(A, B, sigma, cy, cx, offset, offset_var)``: :func:`_image_moments` evaluates it
+    inside one compiled pass (:func:`_frame_var_pass`) instead of as a full image."""
+
+    def __init__(self, params: tuple) -> None:
+        self.params = params
+
+    def evaluate(self, img: np.ndarray, y: np.ndarray, x: np.ndarray, iy: slice, ix: slice):
+        """``(box variance, (sum of valid img, valid count, sum of valid variance))``."""
+        ny, nx = img.shape
+        y0, y1, _ = iy.indices(ny)
+        x0, x1, _ = ix.indices(nx)
+        box = np.empty((max(y1 - y0, 0), max(x1 - x0, 0)))
+        tot = np.zeros(3)
+        A, B, s, cy, cx, off, ov = self.params
+        _frame_var_pass(img, y, x, A, B, s, cy, cx, off, ov, y0, y1, x0, x1, box, tot)
+        return box, (float(tot[0]), int(tot[1]), float(tot[2]))
+
+
 def _frame_var(noise_var: Any, nv: np.ndarray | None, i: int, shape: tuple[int, ...]):
+    if len(shape) == 2 and hasattr(noise_var, "gaussian_frame"):
+        return _GaussianFrameVariance(noise_var.gaussian_frame(i))
     if callable(noise_var):
         return np.asarray(noise_var(i), dtype=float).reshape(shape)
     if nv.ndim == 0:
@@ -206,13 +232,6 @@ def _image_moments(
     rounding); a window that leaves the box falls back to the whole frame.
     """
     y, x = coords
-    full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
-    valid = np.isfinite(img)
-    totals = (
-        float(np.where(valid, img, 0.0).sum()),
-        int(valid.sum()),
-        float(np.where(valid, full_var, 0.0).sum()),
-    )
     box = None
     if np.all(np.isfinite(c)) and math.isfinite(w) and w > 0:
         half = BOX_MARGIN * k * w
@@ -221,8 +240,44 @@ def _image_moments(
         ix = slice(max(0, int(np.searchsorted(x, c[1] - half)) - BOX_PAD),
                    int(np.searchsorted(x, c[1] + half, "right")) + BOX_PAD)  # fmt: skip
         box = (iy, ix)
+    if isinstance(var, _GaussianFrameVariance):  # totals and the box's variance in one pass
+        iy, ix = box if box is not None else (slice(None), slice(None))
+        box_var, totals = var.evaluate(img, y, x, iy, ix)
+        full_var = box_var if box is None else None
+    else:
+        box_var = None
+        full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
+        valid = np.isfinite(img)
+        totals = (
+            float(np.where(valid, img, 0.0).sum()),
+            int(valid.sum()),
+            float(np.where(valid, full_var, 0.0).sum()),
+        )
     for attempt in (box, None):
         iy, ix = attempt if attempt is not None else (slice(None), slice(None))
+        if attempt is None and full_var is None:  # the window left its box: whole frame
+            full_var, _ = var.evaluate(img, y, x, iy, ix)
+        if attempt is not None:  # the usual case: one fused pass per step (Numba)
+            out = _box_moments(
+                np.ascontiguousarray(img[iy, ix], dtype=float),
+                np.ascontiguousarray(
+                    box_var
+                    if box_var is not None
+                    else np.broadcast_to(full_var, img.shape)[iy, ix],
+                    dtype=float,
+                ),
+                np.ascontiguousarray(y[iy], dtype=float),
+                np.ascontiguousarray(x[ix], dtype=float),
+                np.asarray(c, dtype=float),
+                w,
+                b,
+                k,
+                n_iter,
+                totals,
+            )
+            if not out.pop("left_box")[0]:
+                return out
+            continue
         yy, xx = np.meshgrid(y[iy], x[ix], indexing="ij")
         out = _moments_batch(
             img[iy, ix].reshape(1, -1),
@@ -336,3 +391,227 @@ def _moments_batch(
         out[key] = np.where(good[:, None] if val.ndim == 2 else good, val, np.nan)
     out["left_box"] = left_box
     return out
+
+
+_BOX_KEYS = ("sigma", "sigma_err", "total", "total_err", "background", "background_err",
+             "kurt", "kurt_err")  # fmt: skip
+
+
+def _box_moments(
+    d: np.ndarray,
+    var: np.ndarray,
+    y: np.ndarray,
+    x: np.ndarray,
+    c: np.ndarray,
+    w: float,
+    b: float,
+    k: float,
+    n_iter: int,
+    totals: tuple[float, int, float],
+) -> dict[str, np.ndarray]:
+    """:func:`_moments_batch` for one image box (``totals`` of the whole frame), computed by
+    :func:`_box_moments_kernel`: the same steps, each one pass over the box instead of a
+    dozen full-box NumPy temporaries (sums in another order: equal to rounding)."""
+    res = np.empty(11)
+    _box_moments_kernel(
+        d, var, y, x, float(c[0]), float(c[1]), float(w), float(b), float(k), int(n_iter),
+        float(totals[0]), float(totals[1]), float(totals[2]), MIN_OUTSIDE_PIXELS, res,
+    )  # fmt: skip
+    good = res[10] > 0
+    nan = math.nan
+    out = {key: np.array([res[i] if good else nan]) for i, key in enumerate(_BOX_KEYS)}
+    out["center"] = np.array([[res[8], res[9]] if good else [nan, nan]])
+    out["left_box"] = np.array([res[10] < 0 or (res[10] > 1)])
+    return out
+
+
+def _box_moments_kernel_py(
+    d, var, y, x, cy, cx, w, b, k, n_iter, t_sum, t_n, t_var, min_out, res
+):  # pragma: no cover - compiled
+    """Kernel of :func:`_box_moments` (see :func:`_moments_batch` for the steps).
+
+    ``res`` receives sigma, sigma_err, total, total_err, background, background_err,
+    kurtosis, its error, centre y, x and a flag: 0 bad, 1 good, 2 good but the window
+    left the box, -1 bad and the window left the box.
+    """
+    ny, nx = d.shape
+    ext0, ext1, ext2, ext3 = y[0], y[ny - 1], x[0], x[nx - 1]
+    for i in range(ny):  # extent = min/max of the box coordinates
+        ext0 = min(ext0, y[i])
+        ext1 = max(ext1, y[i])
+    for j in range(nx):
+        ext2 = min(ext2, x[j])
+        ext3 = max(ext3, x[j])
+    good = np.isfinite(cy) and np.isfinite(cx) and np.isfinite(w) and w > 0 and np.isfinite(b)
+    if not good:
+        cy = 0.0
+        cx = 0.0
+        w = 1.0
+        b = 0.0
+    left = False
+    b_var = 0.0
+    tot = 1.0
+    m2 = 0.0
+    ocy = cy
+    ocx = cx
+    ow = w
+    for _ in range(n_iter):
+        ocy, ocx, ow = cy, cx, w  # the window of this step
+        lim = (k * ow) * (k * ow)
+        half = k * ow
+        if good and (cy - half < ext0 or cy + half > ext1 or cx - half < ext2 or cx + half > ext3):
+            left = True
+        n_in = 0
+        s_in = 0.0
+        v_in = 0.0
+        for i in range(ny):
+            dy = y[i] - ocy
+            for j in range(nx):
+                v = d[i, j]
+                if v == v:
+                    dx = x[j] - ocx
+                    if dy * dy + dx * dx <= lim:
+                        n_in += 1
+                        s_in += v
+                        v_in += var[i, j]
+        n_out = t_n - n_in
+        if n_out >= min_out:
+            nn = max(n_out, 1.0)
+            b = (t_sum - s_in) / nn
+            b_var = (t_var - v_in) / (nn * nn)
+        tot = 0.0
+        sy = 0.0
+        sx = 0.0
+        for i in range(ny):
+            dy = y[i] - ocy
+            for j in range(nx):
+                v = d[i, j]
+                if v == v:
+                    dx = x[j] - ocx
+                    if dy * dy + dx * dx <= lim:
+                        sv = v - b
+                        tot += sv
+                        sy += sv * y[i]
+                        sx += sv * x[j]
+        if not (np.isfinite(tot) and tot != 0 and n_in >= 3):
+            good = False
+        if not good:
+            tot = 1.0
+        cy = sy / tot
+        cx = sx / tot
+        acc = 0.0
+        for i in range(ny):
+            dy0 = y[i] - ocy
+            dy = y[i] - cy
+            for j in range(nx):
+                v = d[i, j]
+                if v == v:
+                    dx0 = x[j] - ocx
+                    if dy0 * dy0 + dx0 * dx0 <= lim:
+                        dx = x[j] - cx
+                        acc += (v - b) * ((dy * dy + dx * dx) / 2.0)
+        m2 = acc / tot
+        if not m2 > 0:
+            good = False
+        w = math.sqrt(abs(m2)) if good else 1.0
+    # Linear error propagation over the last step's window (centre cy, cx after it).
+    lim = (k * ow) * (k * ow)
+    r2s = 0.0
+    r4s = 0.0
+    sdm = 0.0
+    sdm2v = 0.0
+    v_in = 0.0
+    n_in = 0
+    for i in range(ny):
+        dy0 = y[i] - ocy
+        dy = y[i] - cy
+        for j in range(nx):
+            v = d[i, j]
+            if v == v:
+                dx0 = x[j] - ocx
+                if dy0 * dy0 + dx0 * dx0 <= lim:
+                    dx = x[j] - cx
+                    r2 = dy * dy + dx * dx
+                    sv = v - b
+                    r2s += sv * r2
+                    r4s += sv * r2 * r2
+                    dm = (r2 / 2.0 - m2) / tot
+                    sdm += dm
+                    sdm2v += dm * dm * var[i, j]
+                    v_in += var[i, j]
+                    n_in += 1
+    r2m = r2s / tot
+    r4m = r4s / tot
+    sdk = 0.0
+    sdk2v = 0.0
+    for i in range(ny):
+        dy0 = y[i] - ocy
+        dy = y[i] - cy
+        for j in range(nx):
+            v = d[i, j]
+            if v == v:
+                dx0 = x[j] - ocx
+                if dy0 * dy0 + dx0 * dx0 <= lim:
+                    dx = x[j] - cx
+                    r2 = dy * dy + dx * dx
+                    dk = (r2 * r2 - r4m) / (tot * r2m * r2m) - 2.0 * r4m * (r2 - r2m) / (
+                        tot * r2m * r2m * r2m
+                    )
+                    sdk += dk
+                    sdk2v += dk * dk * var[i, j]
+    m2_var = sdm2v + b_var * sdm * sdm
+    kurt_var = sdk2v + b_var * sdk * sdk
+    res[0] = w
+    res[1] = math.sqrt(m2_var) / (2.0 * w)
+    res[2] = tot
+    res[3] = math.sqrt(v_in + b_var * n_in * n_in)
+    res[4] = b
+    res[5] = math.sqrt(b_var)
+    res[6] = r4m / (r2m * r2m) - 2.0
+    res[7] = math.sqrt(kurt_var)
+    res[8] = cy
+    res[9] = cx
+    if good:
+        res[10] = 2.0 if left else 1.0
+    else:
+        res[10] = -1.0 if left else 0.0
+
+
+_box_moments_kernel = lazy_njit(cache=True, error_model="numpy")(_box_moments_kernel_py)
+
+
+def _frame_var_pass_py(
+    img, y, x, A, B, s, cy, cx, off, ov, y0, y1, x0, x1, box, tot
+):  # pragma: no cover - compiled
+    """One pass over a frame: ``tot`` = (sum of valid pixels, their number, sum of their
+    Poisson variance ``max(A gy gx + B + off, 1) + ov``, the model as
+    :func:`~nctransport.microscopy.profiles.evaluate_model` writes it) and the variance of
+    the box ``[y0:y1, x0:x1]`` into ``box``."""
+    ny, nx = img.shape
+    inv = -0.5 / (s * s)
+    gx = np.empty(nx)
+    for j in range(nx):
+        d = x[j] - cx
+        gx[j] = np.exp(d * d * inv)
+    s_img = 0.0
+    n = 0
+    s_var = 0.0
+    for i in range(ny):
+        d = y[i] - cy
+        gy = np.exp(d * d * inv)
+        in_y = y0 <= i < y1
+        for j in range(nx):
+            v = max(A * (gy * gx[j]) + B + off[i, j], 1.0) + ov[i, j]
+            if in_y and x0 <= j < x1:
+                box[i - y0, j - x0] = v
+            p = img[i, j]
+            if p == p:
+                s_img += p
+                n += 1
+                s_var += v
+    tot[0] = s_img
+    tot[1] = n
+    tot[2] = s_var
+
+
+_frame_var_pass = lazy_njit(cache=True, error_model="numpy")(_frame_var_pass_py)

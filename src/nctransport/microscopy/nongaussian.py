@@ -21,6 +21,7 @@ frame make that quantitative:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -28,6 +29,7 @@ import xarray as xr
 from nctransport.dataset import SIGNAL
 from nctransport.microscopy.background import subtract_background
 from nctransport.microscopy.moments import WINDOW_SIGMAS, windowed_moments
+from nctransport.microscopy.profile_models import lazy_njit
 from nctransport.microscopy.profiles import ProfileFits, evaluate_model, poisson_variance
 
 #: One-sided z threshold for "structured residuals" and "non-Gaussian kurtosis".
@@ -79,6 +81,67 @@ def _runs_z(signs: np.ndarray) -> float:
     return float((runs - mu) / np.sqrt(var)) if var > 0 else float("nan")
 
 
+def _line_residual_stats(
+    data: np.ndarray,
+    x: np.ndarray,
+    fits: ProfileFits,
+    mom: Any,
+    var: Any,
+    window_sigmas: float,
+    todo: np.ndarray,
+    lag1: np.ndarray,
+    lag1_z: np.ndarray,
+    runs: np.ndarray,
+) -> np.ndarray:
+    """Lag-1 correlation and runs test of the window residuals of all line profiles at
+    once (the per-frame loop's numbers, summed in another order). Frames whose window has
+    a gap (a non-finite residual inside) or an exactly zero residual keep the loop; the
+    returned mask lists them."""
+    rows = np.flatnonzero(todo)
+    model = evaluate_model(fits, (x,), rows)
+    if callable(var):  # Poisson: var(i) for each frame, as poisson_variance builds it
+        v = np.stack([np.asarray(var(int(i)), dtype=float) for i in rows])
+    else:
+        v = np.asarray(var, dtype=float)[rows][:, None]
+    r = (data[rows] - model) / np.sqrt(v)
+    half = window_sigmas * mom.sigma[rows]
+    center = np.asarray(fits.center, dtype=float)[rows]
+    with np.errstate(invalid="ignore"):
+        inside = (np.abs(x[None, :] - center[:, None]) <= half[:, None]) & np.isfinite(r)
+    count = inside.sum(axis=1)
+    idx = np.arange(x.size)
+    first = np.where(inside, idx, x.size).min(axis=1)
+    last = np.where(inside, idx, -1).max(axis=1)
+    rr = np.where(inside, r, 0.0)
+    contiguous = (count == 0) | (last - first + 1 == count)
+    plain = contiguous & ~np.any(inside & (rr == 0.0), axis=1)
+    pairs = inside[:, 1:] & inside[:, :-1]
+    num = np.sum(rr[:, 1:] * rr[:, :-1], axis=1)
+    n_pairs = count - 1
+    den = np.sum(rr**2, axis=1) * n_pairs / np.maximum(count, 1)
+    sign = np.sign(rr)
+    n_pos = np.sum(sign > 0, axis=1)
+    n_neg = np.sum(sign < 0, axis=1)
+    changes = np.sum(pairs & (sign[:, 1:] != sign[:, :-1]), axis=1)
+    nn = n_pos + n_neg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = 2.0 * n_pos * n_neg / np.maximum(nn, 1) + 1.0
+        rvar = (mu - 1.0) * (mu - 2.0) / (nn - 1.0)
+        rz = (1 + changes - mu) / np.sqrt(rvar)
+    rz = np.where((n_pos > 0) & (n_neg > 0) & (nn >= 3) & (rvar > 0), rz, np.nan)
+    for j, i in enumerate(rows):
+        if not plain[j]:
+            continue
+        runs[i] = rz[j]
+        if n_pairs[j] < 3 or den[j] <= 0:
+            continue
+        lag1[i] = num[j] / den[j]
+        lag1_z[i] = lag1[i] * np.sqrt(n_pairs[j])
+    left = np.zeros_like(todo)
+    left[rows[~plain]] = True
+    return left
+
+
 def non_gaussianity(
     ds: xr.Dataset, fits: ProfileFits, *, window_sigmas: float = WINDOW_SIGMAS
 ) -> NonGaussianity:
@@ -101,8 +164,10 @@ def non_gaussianity(
     sub, bg = subtract_background(ds, fits.background_mode, t0=fits.t0)
     t = np.asarray(sub["t"].values, dtype=float)
     first = int(np.argmax(t >= fits.t0))
-    data = np.asarray(sub[SIGNAL].values, dtype=float)[first:]
+    data = np.asarray(sub[SIGNAL].values)[first:]
     two_d = data.ndim == 3
+    if not two_d:  # images are converted frame by frame (a float32 stack stays float32)
+        data = np.asarray(data, dtype=float)
     coords = (
         (np.asarray(sub["y"].values, float), np.asarray(sub["x"].values, float))
         if two_d
@@ -124,11 +189,33 @@ def non_gaussianity(
     lag1 = np.full(n, np.nan)
     lag1_z = np.full(n, np.nan)
     runs = np.full(n, np.nan)
-    for i in range(n):
-        if not (fits.ok[i] and np.isfinite(mom.sigma[i])):
-            continue
+    todo = np.asarray(fits.ok, dtype=bool) & np.isfinite(mom.sigma)
+    if not two_d and todo.any():
+        todo = _line_residual_stats(data, coords[0], fits, mom, var, window_sigmas, todo,
+                                    lag1, lag1_z, runs)  # fmt: skip
+    fused = two_d and fits.profile == "gaussian2d"
+    if fused:  # one compiled pass per frame (model, variance, residual pairs)
+        shape = data.shape[1:]
+        off2 = np.ascontiguousarray(np.broadcast_to(off, shape), dtype=float)
+        ov2 = np.ascontiguousarray(np.broadcast_to(off_var, shape), dtype=float)
+        sums = np.zeros(4)
+    for i in np.flatnonzero(todo):
         half = window_sigmas * mom.sigma[i]
-        if two_d:
+        if fused:
+            cy, cx = (float(v) for v in fits.center[i])
+            _image_residual_pairs(
+                data[i], coords[0], coords[1],
+                int(np.searchsorted(coords[0], cy - half)),
+                int(np.searchsorted(coords[0], cy + half, "right")),
+                int(np.searchsorted(coords[1], cx - half)),
+                int(np.searchsorted(coords[1], cx + half, "right")),
+                float(fits.amplitude[i]), float(fits.background[i]), float(fits.sigma[i]),
+                cy, cx, float(half), fits.noise == "poisson", off2, ov2,
+                float(var[i]) if fits.noise != "poisson" else 0.0, sums,
+            )  # fmt: skip
+            num, n_pairs = sums[0], int(sums[1])
+            den = sums[2] * n_pairs / max(int(sums[3]), 1)
+        elif two_d:
             # Only the window's bounding box: the residuals outside it are never used.
             cy, cx = fits.center[i]
             iy = slice(int(np.searchsorted(coords[0], cy - half)),
@@ -143,7 +230,7 @@ def non_gaussianity(
                 var_i = np.maximum(model + off_b, 1.0) + ov_b  # as poisson_variance
             else:
                 var_i = var[i]
-            r = (data[i][iy, ix] - model) / np.sqrt(var_i)
+            r = (np.asarray(data[i][iy, ix], dtype=float) - model) / np.sqrt(var_i)
             yy = box[0][:, None] - cy
             xx = box[1][None, :] - cx
             inside = (yy**2 + xx**2 <= half**2) & np.isfinite(r)
@@ -182,3 +269,60 @@ def non_gaussianity(
         non_gaussian=non_gauss,
         window_sigmas=window_sigmas,
     )
+
+
+def _image_residual_pairs_py(
+    frame, y, x, y0, y1, x0, x1, A, B, s, cy, cx, half, poisson, off, off_var, var_c, out
+):  # pragma: no cover - compiled
+    """Residual lag-1 sums of one isotropic-Gaussian frame over its window's box, in one
+    pass: the model ``A gy gx + B`` (as :func:`evaluate_model`), the variance (Poisson:
+    as :func:`poisson_variance`, else ``var_c``) and the standardised residual of each
+    pixel; ``out`` = (sum of products of horizontal and vertical neighbours inside the
+    window, their number, sum of squares inside, pixels inside)."""
+    inv = -0.5 / (s * s)
+    nx = x1 - x0
+    gx = np.empty(max(nx, 0))
+    for j in range(nx):
+        d = x[x0 + j] - cx
+        gx[j] = np.exp(d * d * inv)
+    h2 = half * half
+    num = 0.0
+    n_pairs = 0
+    ss = 0.0
+    n_in = 0
+    prev = np.zeros(max(nx, 0))
+    prev_in = np.zeros(max(nx, 0), dtype=np.bool_)
+    cur = np.zeros(max(nx, 0))
+    cur_in = np.zeros(max(nx, 0), dtype=np.bool_)
+    for i in range(y1 - y0):
+        dy = y[y0 + i] - cy
+        gy = np.exp(dy * dy * inv)
+        for j in range(nx):
+            m = A * (gy * gx[j]) + B
+            if poisson:
+                v = max(m + off[y0 + i, x0 + j], 1.0) + off_var[y0 + i, x0 + j]
+            else:
+                v = var_c
+            r = (frame[y0 + i, x0 + j] - m) / np.sqrt(v)
+            dx = x[x0 + j] - cx
+            ins = dy * dy + dx * dx <= h2 and np.isfinite(r)
+            cur_in[j] = ins
+            cur[j] = r if ins else 0.0
+            if ins:
+                ss += r * r
+                n_in += 1
+                if j > 0 and cur_in[j - 1]:
+                    num += r * cur[j - 1]
+                    n_pairs += 1
+                if i > 0 and prev_in[j]:
+                    num += r * prev[j]
+                    n_pairs += 1
+        prev, cur = cur, prev
+        prev_in, cur_in = cur_in, prev_in
+    out[0] = num
+    out[1] = n_pairs
+    out[2] = ss
+    out[3] = n_in
+
+
+_image_residual_pairs = lazy_njit(cache=True, error_model="numpy")(_image_residual_pairs_py)

@@ -195,7 +195,11 @@ def _check_coordinates(ds: Any, path: str | None) -> None:
                 f"check its unit ({flag})",
                 path,
             )
-    peak = float(np.nanmax(np.abs(ds[SIGNAL].values), initial=0.0))
+    # max |signal| without a full-size |signal| temporary (fmax/fmin skip NaN)
+    sig = np.asarray(ds[SIGNAL].values)
+    high = float(np.fmax.reduce(sig, axis=None, initial=-np.inf))
+    low = float(np.fmin.reduce(sig, axis=None, initial=np.inf))
+    peak = max(high, -low, 0.0)
     if not peak <= _MAX_SIGNAL:
         raise InputError(
             f"signal values reach {peak:.3g}; above {_MAX_SIGNAL:g} their squares overflow "
