@@ -91,10 +91,9 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
     check_memory(2 * ds.nbytes, "NetCDF output (serialised in memory)")
     # Serialised to memory, then written with plain Python I/O: HDF5 writing straight to a
     # full disk (or past ``ulimit -f``) crashes the process instead of raising an error.
-    # Inside a dask.distributed worker xarray would guard the in-memory file with a
-    # distributed lock named after the BytesIO object, which the scheduler rejects; the
-    # data are NumPy arrays, so the local synchronous scheduler is exact and lock-free.
     if any(v.chunks is not None for v in ds.variables.values()):
+        # Inside a dask.distributed worker xarray would guard the in-memory file with a
+        # distributed lock named after the BytesIO object, which the scheduler rejects.
         with _local_scheduler():
             data = ds.to_netcdf(None, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
     else:
