@@ -22,8 +22,10 @@ floats in the unit asked for. Time zero is the excitation pulse peak (docs/scien
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -301,8 +303,28 @@ def normalise_metadata(meta: Mapping[str, Any], *, path: str | None = None) -> d
     return out
 
 
+#: Metadata keys an option replaces in the current call (their file values are not used).
+_REPLACED: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "nctransport_replaced_metadata", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def replacing_metadata(*keys: str) -> Iterator[None]:
+    """Within the block, the physical range of metadata ``keys`` is not checked: an option
+    (``temperature="77K"``) replaces them, so a file's bad value (-5 K) is not an error.
+    Units are still checked. The rule for every option that overrides file metadata."""
+    token = _REPLACED.set(_REPLACED.get() | {canonical_key(k) for k in keys})
+    try:
+        yield
+    finally:
+        _REPLACED.reset(token)
+
+
 def _check_range(key: str, number: float, value: Any, path: str | None) -> None:
     """Physical range of a metadata value (a temperature of -5 K is refused, naming the file)."""
+    if key in _REPLACED.get():
+        return
     unit = METADATA_UNITS[key].replace("**", "^")
     if not np.isfinite(number):
         raise InputError(f"metadata {key}: {value!r} is not finite", path)

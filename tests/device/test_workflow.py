@@ -439,3 +439,15 @@ def test_errors_name_the_file(tmp_path):
     with pytest.raises(NctransportError) as exc:
         nct.sclc(bad, thickness="100nm")
     assert "d.nc" in str(exc.value)
+
+
+def test_temperature_option_replaces_invalid_metadata_and_names_the_file(tmp_path):
+    # the rule of every option that overrides file metadata: a -5 K in the file is an error
+    # only when the file's value is used
+    v, j = _reference("constant_110nm")
+    cold = _csv(tmp_path / "cold.csv", v, j, temperature=-5.0)
+    with pytest.raises(InputError, match="cold.csv"):
+        nct.sclc(cold, eps_r=EPS_R)
+    r = nct.sclc(cold, eps_r=EPS_R, temperatures="297K")
+    assert r.to_dict()["temperature_K"] == 297.0
+    assert any("--temperatures overrides" in w and "cold.csv" in w for w in r.warnings)

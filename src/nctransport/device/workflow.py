@@ -233,15 +233,30 @@ def _meta_quantity(jv: _JV, key: str, unit: str) -> float | None:
     return value
 
 
+def _load_jvs(items: list, **given: list[float | None]) -> list[_JV]:
+    """The J-V inputs; metadata that an option replaces for every file is not range-checked
+    (a file's -5 K does not stop ``temperatures="297K"``)."""
+    from nctransport.dataset import replacing_metadata
+
+    replaced = [k for k, vals in given.items() if vals and all(v is not None for v in vals)]
+    with replacing_metadata(*replaced):
+        return [_load_jv(x) for x in items]
+
+
 def _resolve(
     jvs: list[_JV], given: list[float | None], key: str, unit: str, option: str, warnings: list
 ) -> list[float | None]:
     """Option overrides metadata; each file whose own value differs is named in a warning."""
     out, overridden = [], []
     for jv, g in zip(jvs, given, strict=True):
-        meta = _meta_quantity(jv, key, unit)
         if g is None:
-            out.append(meta)
+            out.append(_meta_quantity(jv, key, unit))
+            continue
+        try:
+            meta = _meta_quantity(jv, key, unit)
+        except InputError:  # the option replaces an invalid value: say so, naming the file
+            overridden.append(f"{jv.name} (invalid: {jv.attrs.get(key)!s})")
+            out.append(g)
             continue
         if meta is not None and not np.isclose(meta, g, rtol=1e-6):
             overridden.append(f"{jv.name} ({meta:g} {unit})")
@@ -541,7 +556,7 @@ def sclc(
     temps = _per_file(temperatures, len(items), "K", "--temperatures")
     n_sites = _positive(site_density, "1/m**3", "--site-density")
     field_at = _optional_positive(at_field, "V/m", "--at-field")
-    jvs = [_load_jv(x) for x in items]
+    jvs = _load_jvs(items, thickness=thick, temperature=temps)
     warnings: list[str] = []
     thick = _resolve(jvs, thick, "thickness", "m", "--thickness", warnings)
     temps = _resolve(jvs, temps, "temperature", "K", "--temperatures", warnings)
@@ -1183,7 +1198,7 @@ def fit_jv(
     temps = _per_file(temperatures, len(items), "K", "--temperatures")
     thick = _per_file(thickness, len(items), "m", "--thickness")
     a_m = _positive(a, "m", "--a")
-    jvs = [_load_jv(x) for x in items]
+    jvs = _load_jvs(items, temperature=temps)
     warnings: list[str] = []
     temps = _resolve(jvs, temps, "temperature", "K", "--temperatures", warnings)
     thick = _resolve(jvs, thick, "thickness", "m", "--thickness", warnings)

@@ -317,18 +317,21 @@ def analyze(
     >>> bool(lo < 0.5 < hi)
     True
     """
+    from nctransport.dataset import replacing_metadata
     from nctransport.microscopy.analysis import analyze_map
 
     settings = analysis_settings(
         profile=profile, window=window, background=background, temperature=temperature, snr=snr
     )  # bad options fail before the file is read
-    ds, load_options = load_data(
-        data, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta
-    )
-    path = ds.attrs.get("source_file")
-    with named_errors(path):
-        _check_coordinates(ds, path)
-        result = analyze_map(ds, settings)
+    # --temperature replaces the file's temperature, even one that is out of range
+    with replacing_metadata(*(("temperature",) if temperature is not None else ())):
+        ds, load_options = load_data(
+            data, t_unit=t_unit, x_unit=x_unit, t0=t0, times=times, pixel=pixel, meta=meta
+        )
+        path = ds.attrs.get("source_file")
+        with named_errors(path):
+            _check_coordinates(ds, path)
+            result = analyze_map(ds, settings)
     if any(v for v in load_options.values()):
         from dataclasses import replace
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from nctransport.dataset import replacing_metadata
 from nctransport.errors import FitError, InputError, UnitError
 from nctransport.kinetics.inputs import as_quantity, load_data, naming
 from nctransport.results import ResultProtocol, SummaryRow, provenance, to_jsonable
@@ -311,13 +312,16 @@ def spectra(
     t_k = None if temperature is None else _positive_temperature(temperature, "--temperature")
     win = None if window is None else parse_spectral_window(window)
     t_rng = None if t_range is None else parse_time_range(t_range)
-    ds = load_data(data, load_options=load_options)
-    path = ds.attrs.get("source_file")
-    with naming(path):
-        res, peaks, shift, sigma, dse, warnings = _analyze(
-            ds, mode=mode, method=method, model=model, temperature_K=t_k, window_eV=win,
-            sign=SIGNS[sign], t_range_s=t_rng,
-        )  # fmt: skip
+    # --temperature replaces the file's temperature, even one that is out of range
+    replaced = ("temperature",) if t_k is not None else ()
+    with replacing_metadata(*replaced):
+        ds = load_data(data, load_options=load_options)
+        path = ds.attrs.get("source_file")
+        with naming(path):
+            res, peaks, shift, sigma, dse, warnings = _analyze(
+                ds, mode=mode, method=method, model=model, temperature_K=t_k, window_eV=win,
+                sign=SIGNS[sign], t_range_s=t_rng,
+            )  # fmt: skip
     lo = dict(load_options or {})
     settings = {
         "mode": mode,
