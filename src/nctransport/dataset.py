@@ -28,8 +28,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from nctransport import _xarray_compat
 from nctransport.errors import InputError, UnitError
 from nctransport.units import parse_quantity
+
+_xarray_compat.install()  # no dask / distributed / pint imports for NumPy-backed data
 
 SIGNAL = "signal"
 

@@ -809,6 +809,9 @@ class JVSimulation(ResultProtocol):
         """Density, field, potential and quasi-Fermi level vs (V, x) as an xarray Dataset."""
         import xarray as xr
 
+        from nctransport import _xarray_compat
+
+        _xarray_compat.install()
         v = self.voltages_V
         order = np.argsort(v)
         return xr.Dataset(

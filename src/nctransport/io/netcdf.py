@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from nctransport import _xarray_compat
 from nctransport.dataset import SIGNAL, make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io.atomic import check_target_file, write_bytes
 from nctransport.limits import check_memory
+
+_xarray_compat.install()
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
