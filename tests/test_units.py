@@ -116,6 +116,7 @@ def test_errors_and_unknowns_defer_to_pint() -> None:
         ("", "m"),
         ("5 nm", "K"),
         ("1.6 aJ", "J"),  # atto: not in the table
+        ("1e0J", "J"),  # an imaginary literal to pint's tokenizer
     ]:
         assert _fast_quantity(text, unit) is None, (text, unit)
     with pytest.raises(UnitError, match="has units of"):

@@ -350,6 +350,8 @@ def _fast_quantity(text: Any, unit: str) -> float | None:
     if m is None:
         return None
     rest = s[m.end() :]
+    if rest[:1] in ("j", "J") and not m.group(0)[-1:].isspace():
+        return None  # "2J" is an imaginary literal to pint's tokenizer: pint decides
     if rest.startswith("/"):
         rest = "1" + rest
     elif rest and rest[0] not in _LETTERS:
