@@ -89,7 +89,7 @@ def test_every_symbol_is_pints(symbol: str) -> None:
     for other, (_, other_dims) in _SYMBOLS.items():
         if other_dims != dims:
             continue
-        text = f"1.7{symbol}"
+        text = f"1.7 {symbol}"
         fast = _fast_quantity(text, other)
         if fast is not None:  # None: three or more scales left, pint's order matters
             fast_count += 1
