@@ -111,3 +111,26 @@ def test_device_simulate_imports_neither_xarray_nor_pandas(tmp_path) -> None:
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "o" / "profiles.nc").is_file()
     assert (tmp_path / "o" / "report.html").is_file()
+
+
+def test_xarray_shim_stays_exact_once_dask_is_imported(tmp_path) -> None:
+    """NumPy data: no dask import; after dask.array is imported its arrays are still dask."""
+    code = f"""
+import sys
+import numpy as np
+import nctransport.dataset  # installs nctransport._xarray_compat
+import xarray as xr
+from nctransport.io.netcdf import save_netcdf
+ds = xr.Dataset({{"a": (("x",), np.arange(4.0))}}, coords={{"x": np.arange(4.0)}})
+save_netcdf(ds, {str(tmp_path / "n.nc")!r})
+assert not any(m in sys.modules for m in ("dask", "distributed", "pint")), "imported"
+import dask.array as da
+dd = xr.Dataset({{"a": (("x",), da.arange(4.0, chunks=2))}}, coords={{"x": np.arange(4.0)}})
+assert dd.chunks == {{"x": (2, 2)}}
+save_netcdf(dd, {str(tmp_path / "d.nc")!r})
+assert xr.open_dataset({str(tmp_path / "d.nc")!r}).a.values.tolist() == [0.0, 1.0, 2.0, 3.0]
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
