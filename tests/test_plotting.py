@@ -107,3 +107,12 @@ def test_log_tick_labels_do_not_crowd(tmp_path):
     assert [minor_a(x) for x in (0.2, 0.3, 0.5, 3.0, 5.0)] == ["0.2", "", "0.5", "", "5"]
     assert a.xaxis.get_major_formatter()(1.0) == "1"
     assert b.xaxis.get_minor_formatter()(0.02) == ""  # decades are labelled: minors stay quiet
+
+
+def test_decade_labels_need_no_mathtext(tmp_path):
+    fig, ax = new_figure()
+    ax.loglog(np.geomspace(1e-3, 10, 20), np.geomspace(1e-3, 10, 20))
+    save_figure(fig, tmp_path, "decades")
+    fmt = ax.yaxis.get_major_formatter()
+    assert [fmt(v) for v in (1e-3, 1.0, 10.0)] == ["10⁻³", "10⁰", "10¹"]
+    assert "$" not in "".join(t.get_text() for t in ax.get_yticklabels())

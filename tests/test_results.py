@@ -81,9 +81,7 @@ def test_write_gives_results_json_equal_to_to_dict_figures_and_report(toy, tmp_p
     paths = toy.write(out)
     names = sorted(p.name for p in paths)
     assert names == ["report.html", "results.json", "toy.png"]
-    assert json.loads((out / "results.json").read_text()) == json.loads(
-        json.dumps(toy.to_dict())
-    )
+    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(toy.to_dict()))
     html = (out / "report.html").read_text()
     assert "&lt;b&gt;not markup&lt;/b&gt;" in html or "not markup" in html
     assert "<b>not markup</b>" not in html
@@ -117,3 +115,19 @@ def test_plot_draws_on_the_given_axes(toy):
     fig, ax = new_figure()
     assert toy.plot(ax) is ax
     assert len(ax.lines) == 1
+
+
+def test_to_dict_of_every_result_is_plain_json():
+    """The protocol converts whatever a result assembles: NumPy scalars, arrays, NaN."""
+
+    @dataclass(frozen=True, eq=False)
+    class Raw(ResultProtocol):
+        x: float
+
+        def to_dict(self) -> dict[str, Any]:
+            return {"x": np.float64(self.x), "n": np.int64(3), "a": np.arange(2.0), "nan": np.nan}
+
+    d = Raw(1.5).to_dict()
+    assert d == {"x": 1.5, "n": 3, "a": [0.0, 1.0], "nan": None}
+    assert type(d["x"]) is float and type(d["n"]) is int and type(d["a"][0]) is float
+    assert json.loads(json.dumps(d, allow_nan=False)) == d

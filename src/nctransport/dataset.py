@@ -31,62 +31,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from nctransport import _xarray_compat
 from nctransport.errors import InputError, UnitError
 from nctransport.units import parse_quantity
 
-#: Duck-array libraries xarray probes, and the module that must be loaded before any of
-#: their arrays can exist.
-_DUCK_ARRAY_HOMES = {"dask": "dask.array", "pint": "pint", "cupy": "cupy", "sparse": "sparse"}
-
-
-class _DeferredDuckArrayModule:
-    """xarray asks of every array it wraps whether it is a dask array, a pint Quantity...,
-    and to know those classes it imports the libraries: with dask and pint installed that
-    costs ~0.4 s of CPU, as much as a whole small analysis, even when nothing uses them.
-    No object can be an instance of a class whose module was never imported, so until it
-    is, "no such array type" is the exact answer; afterwards (and for anything else xarray
-    asks of the entry) xarray's own entry is built and used instead.
-    """
-
-    def __init__(self, cache: dict, factory: Any, name: str) -> None:
-        self._cache, self._factory, self._name = cache, factory, name
-
-    def _real(self) -> Any:
-        real = self._factory(self._name)
-        self._cache[self._name] = real
-        return real
-
-    @property
-    def type(self) -> tuple[type, ...]:
-        import sys
-
-        if _DUCK_ARRAY_HOMES[self._name] not in sys.modules:
-            return ()
-        return self._real().type
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real(), name)
-
-
-def _defer_duck_array_probes() -> None:
-    """Install :class:`_DeferredDuckArrayModule` entries in xarray's (private) cache of
-    duck-array modules; does nothing where xarray keeps no such cache."""
-    import sys
-
-    try:
-        from xarray.namedarray import pycompat
-    except ImportError:  # pragma: no cover - another xarray layout
-        return
-    cache = getattr(pycompat, "_cached_duck_array_modules", None)
-    factory = getattr(pycompat, "DuckArrayModule", None)
-    if not isinstance(cache, dict) or factory is None:  # pragma: no cover
-        return
-    for name, home in _DUCK_ARRAY_HOMES.items():
-        if name not in cache and home not in sys.modules:
-            cache[name] = _DeferredDuckArrayModule(cache, factory, name)
-
-
-_defer_duck_array_probes()
+_xarray_compat.install()  # no dask / distributed / pint imports for NumPy-backed data
 
 SIGNAL = "signal"
 

@@ -198,6 +198,18 @@ def _input_paths_of(d: Mapping[str, Any]) -> list[Path]:
     return [Path(i["path"]) for i in inputs if isinstance(i, dict) and i.get("path")]
 
 
+def _jsonable_to_dict(to_dict: Any) -> Any:
+    """Wrap a result's ``to_dict`` so that its output passes through :func:`to_jsonable`."""
+    import functools
+
+    @functools.wraps(to_dict)
+    def wrapper(self: Any) -> dict[str, Any]:
+        return to_jsonable(to_dict(self))
+
+    wrapper._jsonable = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class ResultProtocol:
     """Mixin of every workflow result (a frozen dataclass): the one way results are used.
 
@@ -218,6 +230,11 @@ class ResultProtocol:
         # the protocol's short one in the subclass's own namespace before the decorator runs.
         if "__repr__" not in cls.__dict__:
             cls.__repr__ = ResultProtocol.__repr__
+        # to_dict() is exactly what results.json holds: plain Python values (no NumPy
+        # scalars or arrays, non-finite floats as None), whatever the subclass assembled.
+        own = cls.__dict__.get("to_dict")
+        if callable(own) and not getattr(own, "_jsonable", False):
+            cls.to_dict = _jsonable_to_dict(own)
 
     # -- what a subclass provides ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
@@ -328,7 +345,7 @@ class ResultProtocol:
 
         # One walk of the result: the same JSON-ready dict and text feed results.json and
         # the report (which would otherwise convert and serialise it twice more).
-        data = to_jsonable(self.to_dict())
+        data = self.to_dict()  # already JSON-ready (see __init_subclass__)
         own = type(self).input_paths is not ResultProtocol.input_paths
         out = prepare_output_dir(
             out_dir, inputs=self.input_paths() if own else _input_paths_of(data)

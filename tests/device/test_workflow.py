@@ -77,6 +77,28 @@ def test_cli_and_api_give_the_same_numbers(tmp_path, capsys):
     assert cli["mobility_drift_diffusion"] == api["mobility_drift_diffusion"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"model": "constant", "mobility": "4.4e-11m2/V/s"},  # default statistics: boltzmann
+        {"model": "egdm", "mu0": "2e-8m2/V/s", "sigma": "0.1eV", "a": "2.8nm"},  # gauss-fermi
+    ],
+)
+def test_device_simulate_cli_equals_api_with_default_statistics(tmp_path, capsys, args):
+    common = {"voltages": "0:8:5", "points": 40}
+    argv = ["device", "simulate", "--out", str(tmp_path / "o"), "--json", "--no-report"]
+    for k, v in {**args, **common}.items():
+        argv += [f"--{k.replace('_', '-')}", str(v)]
+    assert main(argv) == 0
+    cli = json.loads(capsys.readouterr().out)
+    api = nct.simulate_jv(**args, **common)
+    assert api.settings["statistics"] == (
+        "boltzmann" if args["model"] == "constant" else "gauss-fermi"
+    )
+    assert cli == json.loads(json.dumps(api.to_dict()))
+    assert (tmp_path / "o" / "jv.csv").read_text() == api.jv_csv()
+
+
 # ------------------------------------------- issue 15: fits against an independent solver
 
 

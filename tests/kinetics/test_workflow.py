@@ -273,3 +273,18 @@ def test_garbage_decays_raise_typed_errors_and_no_warnings(y, method):
         except NctransportError:
             return
     assert r.to_dict()["model"] == "exp1"
+
+
+def _plain(obj) -> bool:
+    """Only JSON's own Python types, all the way down (no NumPy scalars or arrays)."""
+    if isinstance(obj, dict):
+        return all(type(k) is str and _plain(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return all(_plain(v) for v in obj)
+    return obj is None or type(obj) in (str, int, float, bool)
+
+
+def test_fit_decay_to_dict_holds_plain_python_numbers(decay_csv):
+    d = nct.fit_decay(decay_csv, model="exp2", irf="fit").to_dict()
+    assert _plain(d)
+    json.dumps(d, allow_nan=False)  # no default= hook needed

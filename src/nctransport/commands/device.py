@@ -187,7 +187,7 @@ def simulate(
             "--statistics",
             help="boltzmann | gauss-fermi (default: gauss-fermi for egdm, else boltzmann)",
         ),
-    ] = "gauss-fermi",
+    ] = None,  # the workflow's default, as its help says (nct.simulate_jv)
     site_density: Annotated[
         str | None,
         typer.Option(

@@ -45,10 +45,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy.constants import e as Q_E
-from scipy.constants import epsilon_0 as EPS0
 from scipy.linalg import LinAlgError, solve_banded
 
+from nctransport.device._constants import EPS0, Q_E
 from nctransport.device.mobility import K_B_EV
 from nctransport.device.statistics import log_density_boltzmann, log_density_gauss_fermi
 from nctransport.errors import ConvergenceError, InputError

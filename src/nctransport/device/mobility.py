@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.constants import e as Q_E
-from scipy.constants import k as K_B
 
+from nctransport.device._constants import K_B, Q_E
 from nctransport.errors import InputError
 
 __all__ = [

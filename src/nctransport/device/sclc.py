@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.constants import epsilon_0 as EPS0
 from scipy.optimize import least_squares
 
+from nctransport.device._constants import EPS0
 from nctransport.device._regression import t95
 from nctransport.errors import FitError, InputError
 

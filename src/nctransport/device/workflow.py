@@ -820,30 +820,42 @@ class JVSimulation(ResultProtocol):
         ]
         return "\n".join(lines) + "\n"
 
+    def _profiles(self) -> tuple[dict, dict, dict]:
+        """``(data_vars, coords, attrs)`` of the profiles, sorted by voltage."""
+        v = self.voltages_V
+        order = np.argsort(v)
+        data_vars = {
+            "density": (("V", "x"), self.density_m3[order], {"units": "m**-3"}),
+            "field": (("V", "x"), self.field_V_m[order], {"units": "V/m"}),
+            "potential": (("V", "x"), self.potential_V[order], {"units": "V"}),
+            "quasi_fermi_level": (("V", "x"), self.quasi_fermi_V[order], {"units": "V"}),
+            "J": (("V",), self.current_density_A_m2[order], {"units": "A/m**2"}),
+        }
+        coords = {
+            "V": (("V",), v[order], {"units": "V"}),
+            "x": (("x",), self.x_m, {"units": "m"}),
+        }
+        attrs = {"kind": "device_profiles", "temperature": f"{self.settings['temperature_K']} K"}
+        return data_vars, coords, attrs
+
     def profiles_dataset(self):
         """Density, field, potential and quasi-Fermi level vs (V, x) as an xarray Dataset."""
         import xarray as xr
 
-        v = self.voltages_V
-        order = np.argsort(v)
-        return xr.Dataset(
-            {
-                "density": (("V", "x"), self.density_m3[order], {"units": "m**-3"}),
-                "field": (("V", "x"), self.field_V_m[order], {"units": "V/m"}),
-                "potential": (("V", "x"), self.potential_V[order], {"units": "V"}),
-                "quasi_fermi_level": (("V", "x"), self.quasi_fermi_V[order], {"units": "V"}),
-                "J": (("V",), self.current_density_A_m2[order], {"units": "A/m**2"}),
-            },
-            coords={"V": ("V", v[order], {"units": "V"}), "x": ("x", self.x_m, {"units": "m"})},
-            attrs={"kind": "device_profiles", "temperature": f"{self.settings['temperature_K']} K"},
-        )
+        from nctransport import _xarray_compat
+
+        _xarray_compat.install()
+        data_vars, coords, attrs = self._profiles()
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     def _write_data(self, out_dir: Path) -> list[Path]:
         from nctransport.io.atomic import write_text
-        from nctransport.io.netcdf import save_netcdf
+        from nctransport.io.netcdf_arrays import save_netcdf_arrays
 
         paths = [write_text(out_dir / "jv.csv", self.jv_csv())]
-        paths.append(save_netcdf(self.profiles_dataset(), out_dir / "profiles.nc"))
+        # What save_netcdf(self.profiles_dataset(), ...) writes, without importing xarray.
+        data_vars, coords, attrs = self._profiles()
+        paths.append(save_netcdf_arrays(out_dir / "profiles.nc", data_vars, coords, attrs))
         return [Path(p) for p in paths]
 
     def _plot_default(self, ax):

@@ -8,10 +8,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from nctransport import _xarray_compat
 from nctransport.dataset import SIGNAL, make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io.atomic import check_target_file, write_bytes
+from nctransport.io.netcdf_arrays import encodable_attrs
 from nctransport.limits import check_memory
+
+_xarray_compat.install()
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -21,19 +25,7 @@ def is_hdf5(path: Path) -> bool:
         return fh.read(8) == _HDF5_MAGIC
 
 
-def _encodable_attrs(attrs: dict) -> dict:
-    out = {}
-    for k, v in attrs.items():
-        if v is None:
-            continue
-        if isinstance(v, bool):
-            v = int(v)
-        if isinstance(v, dict):
-            import json
-
-            v = json.dumps(v, sort_keys=True)
-        out[k] = v
-    return out
+_encodable_attrs = encodable_attrs  # one rule for both writers
 
 
 def _local_scheduler() -> Any:
