@@ -319,8 +319,15 @@ def test_non_gaussian_warning_only_beyond_chance():
 
     t = np.arange(-3, 60) * 0.1e-9
     x = (np.arange(161) - 80) * 20e-9
-    common = dict(sigma0=150e-9, D=1e-6, amplitude=3000.0, lifetime=3e-9, background=2.0,
-                  noise="poisson", signal_units="counts")
+    common = dict(
+        sigma0=150e-9,
+        D=1e-6,
+        amplitude=3000.0,
+        lifetime=3e-9,
+        background=2.0,
+        noise="poisson",
+        signal_units="counts",
+    )
     gauss = analyze_map(synthetic_map(t, x, seed=7, **common), AnalysisSettings())
     assert not any("non-Gaussian" in w for w in gauss.to_results()["warnings"])
     # Heavy Lorentzian tails (Bornschlegl 2024's Voigt) are not Gaussian in most frames.
