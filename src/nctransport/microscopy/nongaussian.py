@@ -88,7 +88,7 @@ def _line_residual_stats(
     mom: Any,
     var: Any,
     window_sigmas: float,
-    todo: np.ndarray,
+    pending: np.ndarray,
     lag1: np.ndarray,
     lag1_z: np.ndarray,
     runs: np.ndarray,
@@ -97,7 +97,7 @@ def _line_residual_stats(
     once (the per-frame loop's numbers, summed in another order). Frames whose window has
     a gap (a non-finite residual inside) or an exactly zero residual keep the loop; the
     returned mask lists them."""
-    rows = np.flatnonzero(todo)
+    rows = np.flatnonzero(pending)
     model = evaluate_model(fits, (x,), rows)
     if callable(var):  # Poisson: var(i) for each frame, as poisson_variance builds it
         v = np.stack([np.asarray(var(int(i)), dtype=float) for i in rows])
@@ -137,7 +137,7 @@ def _line_residual_stats(
             continue
         lag1[i] = num[j] / den[j]
         lag1_z[i] = lag1[i] * np.sqrt(n_pairs[j])
-    left = np.zeros_like(todo)
+    left = np.zeros_like(pending)
     left[rows[~plain]] = True
     return left
 
@@ -189,9 +189,9 @@ def non_gaussianity(
     lag1 = np.full(n, np.nan)
     lag1_z = np.full(n, np.nan)
     runs = np.full(n, np.nan)
-    todo = np.asarray(fits.ok, dtype=bool) & np.isfinite(mom.sigma)
-    if not two_d and todo.any():
-        todo = _line_residual_stats(data, coords[0], fits, mom, var, window_sigmas, todo,
+    pending = np.asarray(fits.ok, dtype=bool) & np.isfinite(mom.sigma)
+    if not two_d and pending.any():
+        pending = _line_residual_stats(data, coords[0], fits, mom, var, window_sigmas, pending,
                                     lag1, lag1_z, runs)  # fmt: skip
     fused = two_d and fits.profile == "gaussian2d"
     if fused:  # one compiled pass per frame (model, variance, residual pairs)
@@ -199,7 +199,7 @@ def non_gaussianity(
         off2 = np.ascontiguousarray(np.broadcast_to(off, shape), dtype=float)
         ov2 = np.ascontiguousarray(np.broadcast_to(off_var, shape), dtype=float)
         sums = np.zeros(4)
-    for i in np.flatnonzero(todo):
+    for i in np.flatnonzero(pending):
         half = window_sigmas * mom.sigma[i]
         if fused:
             cy, cx = (float(v) for v in fits.center[i])
