@@ -35,10 +35,20 @@ def _one_error_line(capsys) -> str:
         (["sigma0=0nm"], "excitation.sigma"),
         (["excitation.warmup_pulses=-1"], "warmup_pulses"),
         (["output.psf_sigma=10nm", "output.psf_fwhm=10nm"], "psf_fwhm"),
+        # absurd magnitudes that used to overflow, raise ValueError or allocate a kernel
+        (["lattice.jitter=1e308nm"], "jitter"),
+        (["hop_rate=1e308/s"], "excitation.pulses"),
+        (["output.irf_fwhm=1e9s"], "output.irf_fwhm"),
+        (["output.psf_sigma=1e9m"], "output.psf_sigma"),
+        (["output.psf_fwhm=1km"], "psf_fwhm"),
+        (["output.photons=1e300"], "output.photons"),
+        (["--preset=memory", "tau_relax=1e308s"], "excitation.warmup_pulses"),
     ],
 )
 def test_refused_before_running(sets, named, tmp_path, capsys):
-    argv = ["simulate", "--preset", "random-walk", "--out", str(tmp_path / "o")]
+    preset = next((s.split("=")[1] for s in sets if s.startswith("--preset=")), "random-walk")
+    sets = [s for s in sets if not s.startswith("--preset=")]
+    argv = ["simulate", "--preset", preset, "--out", str(tmp_path / "o")]
     for s in sets:
         argv += ["--set", s]
     assert main(argv) == 2
