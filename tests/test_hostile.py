@@ -440,6 +440,13 @@ def test_implausible_axes_are_one_line(work, capsys, t_values):
     refused_in_process(capsys, work, ["info", "bad.csv"], "bad.csv")
 
 
+@pytest.mark.parametrize("t0", ["1e308s", "-1e300ns", "1e10s"])
+@pytest.mark.parametrize("command", ["info", "analyze"])
+def test_absurd_t0_is_refused_not_a_collapsed_axis(work, capsys, t0, command):
+    # t - 1e10 s rounds every frame to one time: the shifted axis is checked like a read one
+    refused_in_process(capsys, work, [command, "map.csv", "--t0", t0], "t0")
+
+
 @pytest.mark.parametrize(
     ("times", "needle"),
     [
