@@ -387,6 +387,12 @@ def test_profile_interval_is_used_and_labelled():
         (["sclc", "JV", "--thickness", "0nm"], "--thickness"),
         (["sclc", "JV", "--fit-range", "3V:1V"], "--fit-range"),
         (["tel", "JV", "--thickness", "30nm", "--voltage", "4V"], "JV"),
+        # absurd magnitudes: Mott-Gurney's d^3 overflowed; a fit never ended
+        (["sclc", "JV", "--thickness", "1e308m"], "--thickness"),
+        (["tel", "JV", "--thickness", "1e308m", "--voltage", "4V"], "--thickness"),
+        (["sclc", "JV", "--thickness", "110nm", "--temperature", "1e-300K"], "--temperature"),
+        (["fit", "JV", "--points", "100000000"], "--points"),
+        (["fit", "JV", "--points", "3"], "--points"),
     ],
 )
 def test_hostile_inputs_one_error_line_naming_the_option(tmp_path, capsys, args, needle):
