@@ -411,6 +411,7 @@ def test_tiff_bomb_is_refused_before_decoding(work, capsys):
         ("# wavelength: -400 nm\n", "wavelength"),
         ("# fluence: -1 uJ/cm2\n", "fluence"),
         ("# rep_rate: 0 Hz\n", "rep_rate"),
+        ("# temperature: 1e30 K\n", "temperature"),
     ],
 )
 def test_metadata_out_of_range_is_refused_naming_the_file(work, capsys, header, needle):
@@ -419,11 +420,18 @@ def test_metadata_out_of_range_is_refused_naming_the_file(work, capsys, header, 
     assert needle in err
 
 
-@pytest.mark.parametrize("value", ["-5K", "0K", "nanK"])
+@pytest.mark.parametrize("value", ["-5K", "0K", "nanK", "1e6K"])
 def test_metadata_override_out_of_range(work, capsys, value):
     refused_in_process(
         capsys, work, ["info", "map.csv", "--meta", f"temperature={value}"], "temperature"
     )
+
+
+@pytest.mark.parametrize("value", ["1e308K", "2e5K"])
+@pytest.mark.parametrize("command", ["analyze", "spectra"])
+def test_temperature_option_above_the_plausible_range(work, capsys, value, command):
+    # 1e308 K used to give a mobility of ~0 and exit 0; the cap is shared (limits.py)
+    refused_in_process(capsys, work, [command, "map.csv", "--temperature", value], "--temperature")
 
 
 @pytest.mark.parametrize(

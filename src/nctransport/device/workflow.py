@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nctransport.errors import ConfigError, InputError, NctransportError, UnitError
+from nctransport.limits import MAX_TEMPERATURE_K
 from nctransport.results import Estimate, ResultProtocol, provenance, to_jsonable
 
 __all__ = [
@@ -64,7 +65,7 @@ def _quantity(value: Any, unit: str, name: str) -> float:
 
 #: Plausible ranges of device lengths and temperatures: beyond them the value is a unit
 #: slip (1e308 m overflows d^3 in Mott-Gurney; 1e-300 K underflows kT) rather than a device.
-_PLAUSIBLE = {"m": (0.0, 1.0), "K": (1e-3, 1e5)}
+_PLAUSIBLE = {"m": (0.0, 1.0), "K": (1e-3, MAX_TEMPERATURE_K)}
 
 
 def _plausible(out: float, value: Any, unit: str, name: str, path: Any = None) -> float:

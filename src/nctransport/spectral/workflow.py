@@ -23,6 +23,7 @@ import numpy as np
 from nctransport.dataset import replacing_metadata
 from nctransport.errors import FitError, InputError, UnitError
 from nctransport.kinetics.inputs import as_quantity, load_data, naming
+from nctransport.limits import MAX_TEMPERATURE_K
 from nctransport.results import ResultProtocol, SummaryRow, provenance, to_jsonable
 
 MODES = ("bleach", "pl", "pia")
@@ -95,6 +96,8 @@ def _positive_temperature(value: Any, name: str) -> float:
     t_k = as_quantity(value, "K", name=name)
     if not (np.isfinite(t_k) and t_k > 0):
         raise InputError(f"{name} must be > 0 K, got {value!r}")
+    if t_k > MAX_TEMPERATURE_K:
+        raise InputError(f"{name} must be <= {MAX_TEMPERATURE_K:g} K, got {value!r}")
     return t_k
 
 
