@@ -153,3 +153,18 @@ def test_exponential_fit_interval_coverage(rng):
         fit = fit_exponential(x, truth + rng.normal(0, err), err)
         hits += fit.tau_ci95[0] <= 6e-6 <= fit.tau_ci95[1]
     assert 0.90 <= hits / 200 <= 0.99
+
+
+@pytest.mark.parametrize(
+    "address", ["bogus", "tcp://127.0.0.1:99999999", "127.0.0.1:8786", "tcp://:8786"]
+)
+def test_malformed_scheduler_refused_before_anything(tmp_path, capsys, address):
+    # 'bogus' was "unexpected ValueError", then 10 traceback lines and a 20 s hang from
+    # distributed's Client destructor
+    out = tmp_path / "s"
+    t0 = time.monotonic()
+    rc = main(["sweep", "--preset", "random-walk", "--grid", "particles=100,200",
+               "--scheduler", address, "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--scheduler" in err, err
+    assert time.monotonic() - t0 < 10 and not out.exists()

@@ -55,9 +55,7 @@ def reproduce(
     out_dir = out if out is not None else Path("reproductions")
     check_output_dir(out_dir)
     if doc is not None:
-        check_output_dir(doc.parent if str(doc.parent) else Path("."))
-        if doc.exists() and doc.is_dir():
-            raise ConfigError("is a directory; give a markdown file", doc)
+        _check_doc(doc)
     results = []
     for n in names:
         r = reproduce(n, quick=quick, seed=seed)
@@ -72,6 +70,30 @@ def reproduce(
         typer.echo(dumps([r.to_dict() for r in results]), nl=False)
     else:
         console.print(f"wrote {out_dir}" + (f" and {doc}" if doc is not None else ""))
+
+
+def _check_doc(doc: Path) -> None:
+    """``--doc`` before any computation: a file target (not a device, FIFO or folder) that,
+    if it exists, is a table this command wrote; any other file (a data file, a README) is
+    never replaced."""
+    from nctransport.errors import ConfigError
+    from nctransport.io.output import check_output_file
+    from nctransport.reproduce import DOC_HEADER
+
+    check_output_file(doc, option="--doc")
+    if doc.exists():
+        first = DOC_HEADER.splitlines()[0].encode()
+        try:
+            with open(doc, "rb") as fh:
+                head = fh.read(len(first))
+        except OSError as exc:
+            raise ConfigError(f"cannot be read ({exc.strerror})", doc) from None
+        if head != first:
+            raise ConfigError(
+                "exists and is not a reproductions table written by --doc; it is never "
+                "replaced (give a new .md path)",
+                doc,
+            )
 
 
 def register(app: typer.Typer) -> None:
