@@ -522,3 +522,20 @@ def test_no_raw_runtime_warning_reaches_the_terminal(work):
     # A map with a dead (all-zero) column: whatever numpy warns becomes a `warning:` line.
     rc, err, _ = run_cli(["info", "map.csv"], cwd=work)
     assert rc == 0 and "RuntimeWarning:" not in err and "Traceback" not in err
+
+
+def test_ctrl_c_mid_write_rolls_back_and_says_so_once(work, capsys, monkeypatch):
+    # Typer returns 130 for Ctrl-C instead of raising: the files already written
+    # (profiles.nc, results.json, msd.csv) were left behind, with nothing on stderr
+    import matplotlib.figure
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
+    before = _digest(work)
+    assert main(["analyze", "map.csv", "--out", "o"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "error: interrupted (Ctrl-C)", err
+    assert not (work / "o").exists()
+    assert _digest(work) == before

@@ -432,6 +432,8 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
         # and of an aborted (Ctrl-C) command.
         with _rollback(args):
             rc = get_app()(args=args, prog_name="nctransport", standalone_mode=False)
+            if rc == 130:  # Typer turns Ctrl-C into a returned 130: roll back all the same
+                raise KeyboardInterrupt
         if isinstance(rc, int):
             return rc
     except nct_error as exc:
@@ -440,7 +442,7 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        _error("interrupted (Ctrl-C)")
         return 130
     except typer.Exit as exc:
         return exc.exit_code
