@@ -382,6 +382,22 @@ def test_npz_bomb_is_refused_before_inflating(work, shape, body, cap):
     assert rss_kb < 1_000_000, f"{rss_kb} kB peak RSS for a refused request"
 
 
+@pytest.mark.parametrize("shape", [(200_000, 20_000), (3_000, 4_000)])
+def test_netcdf_bomb_is_refused_before_inflating(work, shape):
+    # compressed zeros declaring 32 GB were read as "not readable (MemoryError)", and a
+    # smaller one inflated fully before any check
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(work / "bomb.nc", "w") as f:
+        f.create_dataset("signal", shape=shape, dtype="f8", chunks=(1000, 1000), compression="gzip")
+        f["t"] = np.arange(shape[0]) * 1e-12
+        f["x"] = np.arange(shape[1]) * 1e-9
+    assert (work / "bomb.nc").stat().st_size < 3_000_000
+    rc, err, rss_kb = run_cli(["--max-memory", "100MB", "info", "bomb.nc"], cwd=work, timeout=30)
+    assert_refused(rc, err, "bomb.nc")
+    assert "--max-memory" in err
+    assert rss_kb < 1_000_000, f"{rss_kb} kB peak RSS for a refused request"
+
+
 def test_max_memory_raises_the_cap(work, capsys):
     _npz_bomb(work / "b.npz", (200, 300))
     assert main(["--max-memory", "1MB", "info", "b.npz"]) == 2
