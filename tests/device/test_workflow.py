@@ -479,3 +479,21 @@ def test_temperature_option_replaces_invalid_metadata_and_names_the_file(tmp_pat
     r = nct.sclc(cold, eps_r=EPS_R, temperatures="297K")
     assert r.to_dict()["temperature_K"] == 297.0
     assert any("--temperatures overrides" in w and "cold.csv" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("kw", "err"),
+    [
+        ({"thickness": -1}, InputError),  # a bare number was "TypeError: not iterable"
+        ({"temperatures": -3}, InputError),
+        ({"thickness": 1e308}, InputError),
+    ],
+)
+def test_sclc_api_bare_numbers_give_typed_errors(kw, err):
+    with pytest.raises(err):
+        nct.sclc(EXAMPLES / "jv_220K.csv", **kw)
+
+
+def test_sclc_api_accepts_one_bare_number_for_every_file():
+    r = nct.sclc(EXAMPLES / "jv_220K.csv", thickness=110e-9)
+    assert r is not None

@@ -119,8 +119,8 @@ def _eps_r(value: Any) -> float:
 def _split(values: Any) -> list[Any]:
     if values is None:
         return []
-    if isinstance(values, str):
-        values = [values]
+    if isinstance(values, str) or np.isscalar(values):
+        values = [values]  # one number (thickness=110e-9) means one value for every file
     out: list[Any] = []
     for v in values:
         if isinstance(v, str):
