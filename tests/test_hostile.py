@@ -555,3 +555,21 @@ def test_ctrl_c_mid_write_rolls_back_and_says_so_once(work, capsys, monkeypatch)
     assert err.strip() == "error: interrupted (Ctrl-C)", err
     assert not (work / "o").exists()
     assert _digest(work) == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [["info", "map.csv"], ["info", "map.csv", "--json"],
+     ["analyze", "map.csv", "--json", "--no-report", "--out", "o"]],
+)  # fmt: skip
+def test_results_to_a_full_stdout_are_one_error_line(work, argv):
+    # "unexpected OSError", exit 1, and analyze's outputs kept although the run failed
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [PY, "-c", "import sys; from nctransport.cli import main; sys.exit(main())", *argv],
+            cwd=work, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+            env=dict(os.environ, MPLBACKEND="Agg"),
+        )  # fmt: skip
+    assert_refused(proc.returncode, proc.stderr, "standard output")
+    assert not (work / "o").exists()
