@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -485,6 +486,17 @@ def test_tiff_times_ordered_and_positive(work, capsys, times, needle):
     tifffile = pytest.importorskip("tifffile")
     tifffile.imwrite(work / "s.tif", np.ones((5, 4, 4), dtype=np.float32), photometric="minisblack")
     refused_in_process(capsys, work, ["info", "s.tif", "--times", times, "--pixel", "50nm"], needle)
+
+
+@pytest.mark.parametrize("pixel", ["1e308m", "1e40m", "1e30km"])
+def test_tiff_absurd_pixel_size_is_one_line(work, capsys, pixel):
+    # 1e308 m pixels overflowed the axes: a RuntimeWarning line, then an error naming no option
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(work / "s.tif", np.ones((5, 4, 4), dtype=np.float32), photometric="minisblack")
+    argv = ["info", "s.tif", "--times", "0ns:1ns", "--pixel", pixel]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        refused_in_process(capsys, work, argv, "--pixel")
 
 
 @pytest.mark.parametrize("seed", ["-1", "2**63", str(2**63), "12345678901234567890", "1.5",
