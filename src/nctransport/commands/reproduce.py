@@ -42,11 +42,13 @@ def reproduce(
     to OUT/NAME; --doc writes the comparison table (paper value, ours with CI, command, why
     they differ).
     """
+    from nctransport.commands.common import parse_seed
     from nctransport.errors import ConfigError
     from nctransport.io.output import check_output_dir
     from nctransport.reproduce import REGISTRY, reproduce, write_doc
     from nctransport.results import dumps
 
+    seed = parse_seed(seed)  # before any output is checked or anything runs
     names = list(REGISTRY) if name == "all" else [name]
     if name != "all" and name not in REGISTRY:
         raise ConfigError(
