@@ -585,3 +585,23 @@ def test_results_to_a_full_stdout_are_one_error_line(work, argv):
         )  # fmt: skip
     assert_refused(proc.returncode, proc.stderr, "standard output")
     assert not (work / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["kinetics", "map.csv", "SAME", "--global"],
+        ["fit-model", "map.csv", "SAME", "map2.csv"],
+        ["series", "map.csv", "SAME", "--by", "power", "--values", "1nW,2nW"],
+        ["temperature", "map.csv", "SAME"],
+    ],
+)
+@pytest.mark.parametrize("same", ["map.csv", "./map.csv", "link.csv"])
+def test_the_same_input_twice_is_refused(work, capsys, argv, same):
+    # kinetics --global and fit-model repetitions counted one file twice (CIs falsely
+    # narrow), exit 0
+    (work / "link.csv").symlink_to("map.csv")
+    (work / "map2.csv").write_text(_map_text())
+    argv = [same if a == "SAME" else a for a in argv] + ["--out", "o"]
+    err = refused_in_process(capsys, work, argv, "given twice")
+    assert same in err or "map.csv" in err
