@@ -567,6 +567,12 @@ def temperature_fit(
         temps = [_positive_temperature(v, "--temperatures") for v in temperatures]
     series = read_temperature_series(paths, quantity, temperatures=temps)
     where = paths[0] if len(paths) == 1 else ", ".join(str(p) for p in paths)
+    if np.unique(series.temperature_K).size < 2:  # a fit of one temperature ran to exit 0
+        raise InputError(
+            f"every point is at {series.temperature_K[0]:g} K; a fit vs temperature needs two "
+            "or more temperatures",
+            where,
+        )
     with naming(where):
         fit = fit_temperature(
             series.temperature_K, series.values, series.errors, quantity=quantity, model=model
