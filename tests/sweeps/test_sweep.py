@@ -168,3 +168,20 @@ def test_malformed_scheduler_refused_before_anything(tmp_path, capsys, address):
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "--scheduler" in err, err
     assert time.monotonic() - t0 < 10 and not out.exists()
+
+
+def test_a_grid_of_a_million_points_is_refused_before_anything(tmp_path, capsys):
+    # 100 x 100 x 100 values started running, holding ~1 GB of point records
+    grid = [
+        "particles=" + ",".join(str(100 + i) for i in range(100)),
+        "hop_rate=" + ",".join(f"{1 + i}e9/s" for i in range(100)),
+        "lifetime=" + ",".join(f"{1 + i}ns" for i in range(100)),
+    ]
+    out = tmp_path / "s"
+    argv = ["sweep", "--preset", "random-walk", "--out", str(out)]
+    for g in grid:
+        argv += ["--grid", g]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "1000000 points" in err and "--grid" in err, err
+    assert not out.exists()

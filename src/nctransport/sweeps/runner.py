@@ -117,8 +117,18 @@ class SweepSpec:
         Only key names are checked here: a grid *value* the config rejects fails its own
         point, with the config's message.
         """
+        import math
+
+        from nctransport.errors import ResourceError
         from nctransport.sweeps import point as pt
 
+        n = math.prod(len(a.values) for a in self.grid)
+        if n > MAX_SWEEP_POINTS:  # 1e6 points held ~1 GB of point records before the first ran
+            sizes = " x ".join(f"{len(a.values)} {a.key}" for a in self.grid)
+            raise ResourceError(
+                f"--grid gives {n} points ({sizes}), above the cap of {MAX_SWEEP_POINTS}; "
+                "split the sweep or use fewer values"
+            )
         base = dict(self.sets)
 
         def check(overrides: dict[str, str], option: str, key: str | None) -> None:
@@ -141,6 +151,10 @@ class SweepSpec:
             check({**base, axis.key: axis.values[0]}, "--grid", axis.key)
         if self.analysis is not None:
             pt.analysis_settings(dict(self.analysis))
+
+
+#: Most points one sweep directory holds (each a simulation, a folder and a record).
+MAX_SWEEP_POINTS = 100_000
 
 
 @dataclass(frozen=True)
