@@ -127,3 +127,10 @@ def test_unknown_preset_option_is_not_read_as_a_path(tmp_path, capsys):
     (tmp_path / "x.toml").write_text('name = "x"\n')
     assert main(["simulate", "--preset", str(tmp_path / "x.toml")]) == 2
     assert "unknown preset" in _one_error_line(capsys)
+
+
+def test_no_stray_stderr_line_off_a_terminal(tmp_path, capsys):
+    # the transient progress bar left an empty stderr line, so an error after it was two
+    argv = ["simulate", "--preset", "random-walk", "--set", "particles=200", "--no-report"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 0
+    assert capsys.readouterr().err == ""
