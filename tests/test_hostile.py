@@ -16,6 +16,7 @@ import socket
 import stat
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -382,6 +383,22 @@ def test_npz_bomb_is_refused_before_inflating(work, shape, body, cap):
     assert rss_kb < 1_000_000, f"{rss_kb} kB peak RSS for a refused request"
 
 
+@pytest.mark.parametrize("shape", [(200_000, 20_000), (3_000, 4_000)])
+def test_netcdf_bomb_is_refused_before_inflating(work, shape):
+    # compressed zeros declaring 32 GB were read as "not readable (MemoryError)", and a
+    # smaller one inflated fully before any check
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(work / "bomb.nc", "w") as f:
+        f.create_dataset("signal", shape=shape, dtype="f8", chunks=(1000, 1000), compression="gzip")
+        f["t"] = np.arange(shape[0]) * 1e-12
+        f["x"] = np.arange(shape[1]) * 1e-9
+    assert (work / "bomb.nc").stat().st_size < 3_000_000
+    rc, err, rss_kb = run_cli(["--max-memory", "100MB", "info", "bomb.nc"], cwd=work, timeout=30)
+    assert_refused(rc, err, "bomb.nc")
+    assert "--max-memory" in err
+    assert rss_kb < 1_000_000, f"{rss_kb} kB peak RSS for a refused request"
+
+
 def test_max_memory_raises_the_cap(work, capsys):
     _npz_bomb(work / "b.npz", (200, 300))
     assert main(["--max-memory", "1MB", "info", "b.npz"]) == 2
@@ -411,6 +428,7 @@ def test_tiff_bomb_is_refused_before_decoding(work, capsys):
         ("# wavelength: -400 nm\n", "wavelength"),
         ("# fluence: -1 uJ/cm2\n", "fluence"),
         ("# rep_rate: 0 Hz\n", "rep_rate"),
+        ("# temperature: 1e30 K\n", "temperature"),
     ],
 )
 def test_metadata_out_of_range_is_refused_naming_the_file(work, capsys, header, needle):
@@ -419,11 +437,18 @@ def test_metadata_out_of_range_is_refused_naming_the_file(work, capsys, header, 
     assert needle in err
 
 
-@pytest.mark.parametrize("value", ["-5K", "0K", "nanK"])
+@pytest.mark.parametrize("value", ["-5K", "0K", "nanK", "1e6K"])
 def test_metadata_override_out_of_range(work, capsys, value):
     refused_in_process(
         capsys, work, ["info", "map.csv", "--meta", f"temperature={value}"], "temperature"
     )
+
+
+@pytest.mark.parametrize("value", ["1e308K", "2e5K"])
+@pytest.mark.parametrize("command", ["analyze", "spectra"])
+def test_temperature_option_above_the_plausible_range(work, capsys, value, command):
+    # 1e308 K used to give a mobility of ~0 and exit 0; the cap is shared (limits.py)
+    refused_in_process(capsys, work, [command, "map.csv", "--temperature", value], "--temperature")
 
 
 @pytest.mark.parametrize(
@@ -440,6 +465,13 @@ def test_implausible_axes_are_one_line(work, capsys, t_values):
     refused_in_process(capsys, work, ["info", "bad.csv"], "bad.csv")
 
 
+@pytest.mark.parametrize("t0", ["1e308s", "-1e300ns", "1e10s"])
+@pytest.mark.parametrize("command", ["info", "analyze"])
+def test_absurd_t0_is_refused_not_a_collapsed_axis(work, capsys, t0, command):
+    # t - 1e10 s rounds every frame to one time: the shifted axis is checked like a read one
+    refused_in_process(capsys, work, [command, "map.csv", "--t0", t0], "t0")
+
+
 @pytest.mark.parametrize(
     ("times", "needle"),
     [
@@ -454,6 +486,17 @@ def test_tiff_times_ordered_and_positive(work, capsys, times, needle):
     tifffile = pytest.importorskip("tifffile")
     tifffile.imwrite(work / "s.tif", np.ones((5, 4, 4), dtype=np.float32), photometric="minisblack")
     refused_in_process(capsys, work, ["info", "s.tif", "--times", times, "--pixel", "50nm"], needle)
+
+
+@pytest.mark.parametrize("pixel", ["1e308m", "1e40m", "1e30km"])
+def test_tiff_absurd_pixel_size_is_one_line(work, capsys, pixel):
+    # 1e308 m pixels overflowed the axes: a RuntimeWarning line, then an error naming no option
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(work / "s.tif", np.ones((5, 4, 4), dtype=np.float32), photometric="minisblack")
+    argv = ["info", "s.tif", "--times", "0ns:1ns", "--pixel", pixel]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        refused_in_process(capsys, work, argv, "--pixel")
 
 
 @pytest.mark.parametrize("seed", ["-1", "2**63", str(2**63), "12345678901234567890", "1.5",
@@ -507,3 +550,58 @@ def test_no_raw_runtime_warning_reaches_the_terminal(work):
     # A map with a dead (all-zero) column: whatever numpy warns becomes a `warning:` line.
     rc, err, _ = run_cli(["info", "map.csv"], cwd=work)
     assert rc == 0 and "RuntimeWarning:" not in err and "Traceback" not in err
+
+
+def test_ctrl_c_mid_write_rolls_back_and_says_so_once(work, capsys, monkeypatch):
+    # Typer returns 130 for Ctrl-C instead of raising: the files already written
+    # (profiles.nc, results.json, msd.csv) were left behind, with nothing on stderr
+    import matplotlib.figure
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
+    before = _digest(work)
+    assert main(["analyze", "map.csv", "--out", "o"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "error: interrupted (Ctrl-C)", err
+    assert not (work / "o").exists()
+    assert _digest(work) == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [["info", "map.csv"], ["info", "map.csv", "--json"],
+     ["analyze", "map.csv", "--json", "--no-report", "--out", "o"]],
+)  # fmt: skip
+def test_results_to_a_full_stdout_are_one_error_line(work, argv):
+    # "unexpected OSError", exit 1, and analyze's outputs kept although the run failed
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [PY, "-c", "import sys; from nctransport.cli import main; sys.exit(main())", *argv],
+            cwd=work, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+            env=dict(os.environ, MPLBACKEND="Agg"),
+        )  # fmt: skip
+    assert_refused(proc.returncode, proc.stderr, "standard output")
+    assert not (work / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["kinetics", "map.csv", "SAME", "--global"],
+        ["fit-model", "map.csv", "SAME", "map2.csv"],
+        ["series", "map.csv", "SAME", "--by", "power", "--values", "1nW,2nW"],
+        ["temperature", "map.csv", "SAME"],
+    ],
+)
+@pytest.mark.parametrize("same", ["map.csv", "./map.csv", "link.csv"])
+def test_the_same_input_twice_is_refused(work, capsys, argv, same):
+    # kinetics --global and fit-model repetitions counted one file twice (CIs falsely
+    # narrow), exit 0
+    (work / "link.csv").symlink_to("map.csv")
+    (work / "map2.csv").write_text(_map_text())
+    argv = [same if a == "SAME" else a for a in argv] + ["--out", "o"]
+    err = refused_in_process(capsys, work, argv, "given twice")
+    assert same in err or "map.csv" in err

@@ -273,6 +273,38 @@ def _error(text: str) -> None:
     sys.stderr.flush()
 
 
+def _is_stdout_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed write of results to standard output (``--json >
+    /dev/full``, a full disk, ``ulimit -f``): raised where click and rich write, with no
+    file named. A closed pipe (``| head``) is not one."""
+    import errno
+    import traceback
+
+    if not isinstance(exc, OSError) or exc.filename is not None or exc.errno == errno.EPIPE:
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].name in {"echo", "_check_buffer", "_write_buffer"}
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null: text still buffered would fail again at interpreter exit and
+    print Python's "Exception ignored" lines."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _stdout_error(exc: OSError) -> int:
+    _silence_stdout()
+    _error(f"standard output: cannot write: {exc.strerror or exc}")
+    return 2
+
+
 def _click_exception_classes() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
     """(ClickException, Abort, NoArgsIsHelpError) classes of click and of Typer's vendored copy."""
     import typer
@@ -365,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _limit_blas_threads(args)
 
+    import errno
     import warnings
 
     from nctransport import limits
@@ -378,7 +411,13 @@ def main(argv: list[str] | None = None) -> int:
     previous_showwarning = warnings.showwarning
     warnings.showwarning = _WarningLines()
     try:
-        return _run(args, debug, NctransportError)
+        rc = _run(args, debug, NctransportError)
+        try:  # what is still buffered fails now, not at interpreter exit
+            sys.stdout.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                rc = _stdout_error(exc)
+        return rc
     finally:
         warnings.showwarning = previous_showwarning
         limits._max_memory = previous_cap
@@ -432,6 +471,8 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
         # and of an aborted (Ctrl-C) command.
         with _rollback(args):
             rc = get_app()(args=args, prog_name="nctransport", standalone_mode=False)
+            if rc == 130:  # Typer turns Ctrl-C into a returned 130: roll back all the same
+                raise KeyboardInterrupt
         if isinstance(rc, int):
             return rc
     except nct_error as exc:
@@ -440,7 +481,7 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        _error("interrupted (Ctrl-C)")
         return 130
     except typer.Exit as exc:
         return exc.exit_code
@@ -468,6 +509,8 @@ def _run(args: list[str], debug: bool, nct_error: type) -> int:
     except Exception as exc:
         if debug:
             raise
+        if _is_stdout_error(exc):  # printing the results failed, not the command
+            return _stdout_error(exc)
         _error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return 1
     return 0

@@ -282,6 +282,10 @@ def _check_range(key: str, number: float, value: Any, path: str | None) -> None:
         raise InputError(f"metadata {key}: {value!r} must be > 0{where}", path)
     if key in NON_NEGATIVE_METADATA and not number >= 0:
         raise InputError(f"metadata {key}: {value!r} must not be negative", path)
+    from nctransport.limits import MAX_TEMPERATURE_K
+
+    if key == "temperature" and number > MAX_TEMPERATURE_K:
+        raise InputError(f"metadata {key}: {value!r} is above {MAX_TEMPERATURE_K:g} K", path)
 
 
 def get_quantity(ds: xr.Dataset, key: str, unit: str) -> float | None:

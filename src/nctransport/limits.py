@@ -24,6 +24,9 @@ from nctransport.errors import ConfigError, ResourceError
 DEFAULT_MAX_MEMORY = 4 * 1024**3  # bytes
 #: Work cap in elementary steps (hops, time steps x particles): about an hour of CPU.
 DEFAULT_MAX_WORK = 5e11
+#: Highest temperature accepted anywhere (K): above it a value is a unit slip (1e308 K
+#: silently gave a mobility of ~0), not a nanocrystal film.
+MAX_TEMPERATURE_K = 1e5
 
 _max_memory: int | None = None
 _max_work: float | None = None

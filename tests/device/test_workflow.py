@@ -387,6 +387,12 @@ def test_profile_interval_is_used_and_labelled():
         (["sclc", "JV", "--thickness", "0nm"], "--thickness"),
         (["sclc", "JV", "--fit-range", "3V:1V"], "--fit-range"),
         (["tel", "JV", "--thickness", "30nm", "--voltage", "4V"], "JV"),
+        # absurd magnitudes: Mott-Gurney's d^3 overflowed; a fit never ended
+        (["sclc", "JV", "--thickness", "1e308m"], "--thickness"),
+        (["tel", "JV", "--thickness", "1e308m", "--voltage", "4V"], "--thickness"),
+        (["sclc", "JV", "--thickness", "110nm", "--temperature", "1e-300K"], "--temperature"),
+        (["fit", "JV", "--points", "100000000"], "--points"),
+        (["fit", "JV", "--points", "3"], "--points"),
     ],
 )
 def test_hostile_inputs_one_error_line_naming_the_option(tmp_path, capsys, args, needle):
@@ -473,3 +479,21 @@ def test_temperature_option_replaces_invalid_metadata_and_names_the_file(tmp_pat
     r = nct.sclc(cold, eps_r=EPS_R, temperatures="297K")
     assert r.to_dict()["temperature_K"] == 297.0
     assert any("--temperatures overrides" in w and "cold.csv" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("kw", "err"),
+    [
+        ({"thickness": -1}, InputError),  # a bare number was "TypeError: not iterable"
+        ({"temperatures": -3}, InputError),
+        ({"thickness": 1e308}, InputError),
+    ],
+)
+def test_sclc_api_bare_numbers_give_typed_errors(kw, err):
+    with pytest.raises(err):
+        nct.sclc(EXAMPLES / "jv_220K.csv", **kw)
+
+
+def test_sclc_api_accepts_one_bare_number_for_every_file():
+    r = nct.sclc(EXAMPLES / "jv_220K.csv", thickness=110e-9)
+    assert r is not None

@@ -130,3 +130,21 @@ def test_missing_file_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["info", str(p)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(p) in err[0]
+
+
+@pytest.mark.parametrize("n_keys", [250, 20_000])
+def test_info_caps_the_metadata_rows_it_lays_out(tmp_path: Path, capsys, n_keys: int) -> None:
+    # rich laid out every row: a file with 2e5 header lines took minutes to `info`
+    import time
+
+    lines = [f"# key{i}: {i}" for i in range(n_keys)]
+    lines += ["t [ns] \\ x [um],-1,0,1", "0,1,2,1", "1,1,3,1"]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n")
+    t0 = time.monotonic()
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert time.monotonic() - t0 < 10
+    assert "key199 " in out and "key200 " not in out and "more (all with --json)" in out
+    assert main(["info", str(path), "--json"]) == 0
+    assert f"key{n_keys - 1}" in json.loads(capsys.readouterr().out)["metadata"]

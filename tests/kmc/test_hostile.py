@@ -35,10 +35,20 @@ def _one_error_line(capsys) -> str:
         (["sigma0=0nm"], "excitation.sigma"),
         (["excitation.warmup_pulses=-1"], "warmup_pulses"),
         (["output.psf_sigma=10nm", "output.psf_fwhm=10nm"], "psf_fwhm"),
+        # absurd magnitudes that used to overflow, raise ValueError or allocate a kernel
+        (["lattice.jitter=1e308nm"], "jitter"),
+        (["hop_rate=1e308/s"], "excitation.pulses"),
+        (["output.irf_fwhm=1e9s"], "output.irf_fwhm"),
+        (["output.psf_sigma=1e9m"], "output.psf_sigma"),
+        (["output.psf_fwhm=1km"], "psf_fwhm"),
+        (["output.photons=1e300"], "output.photons"),
+        (["--preset=memory", "tau_relax=1e308s"], "excitation.warmup_pulses"),
     ],
 )
 def test_refused_before_running(sets, named, tmp_path, capsys):
-    argv = ["simulate", "--preset", "random-walk", "--out", str(tmp_path / "o")]
+    preset = next((s.split("=")[1] for s in sets if s.startswith("--preset=")), "random-walk")
+    sets = [s for s in sets if not s.startswith("--preset=")]
+    argv = ["simulate", "--preset", preset, "--out", str(tmp_path / "o")]
     for s in sets:
         argv += ["--set", s]
     assert main(argv) == 2
@@ -117,3 +127,10 @@ def test_unknown_preset_option_is_not_read_as_a_path(tmp_path, capsys):
     (tmp_path / "x.toml").write_text('name = "x"\n')
     assert main(["simulate", "--preset", str(tmp_path / "x.toml")]) == 2
     assert "unknown preset" in _one_error_line(capsys)
+
+
+def test_no_stray_stderr_line_off_a_terminal(tmp_path, capsys):
+    # the transient progress bar left an empty stderr line, so an error after it was two
+    argv = ["simulate", "--preset", "random-walk", "--set", "particles=200", "--no-report"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 0
+    assert capsys.readouterr().err == ""

@@ -96,3 +96,20 @@ def test_series_by_power_sigma_trend_and_missing_metadata():
         analyze_series(ds_list, "fluence")
     with pytest.raises(ConfigError):
         analyze_series(ds_list, "colour")
+
+
+@pytest.mark.parametrize(
+    ("values", "meta", "err"),
+    [
+        ([-1e-9, 2e-9], {}, ConfigError),  # a negative power ran to exit 0
+        ([0.0, 2e-9], {}, ConfigError),
+        ([float("nan"), 2e-9], {}, ConfigError),
+        ([2e-9, 2e-9], {}, ConfigError),  # one value for every file: no trend
+        (None, {"power": "3 nW"}, ConfigError),  # the same metadata in every file
+        (None, {"power": "0 W"}, InputError),
+    ],
+)
+def test_series_values_checked_before_any_analysis(values, meta, err):
+    ds_list = [_map(0.2e-4, i, **meta) for i in range(2)]
+    with pytest.raises(err):
+        analyze_series(ds_list, "power", values=values)

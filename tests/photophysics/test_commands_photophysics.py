@@ -232,3 +232,28 @@ def test_bad_inputs_exit_2(args, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err and err.count("\n") == 1
+
+
+_BD = ["bright-dark", "--splitting", "15meV", "--temperature", "10K"]
+_TAUS = ["--tau-bright", "480ps", "--tau-dark", "52ns"]
+_FORSTER = ["forster", "--diffusivity", "0.01cm2/s", "--spacing", "8nm", "--lifetime", "2ns"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        # out-of-range values, and options that would otherwise be ignored without a word
+        ([*_BD, *_TAUS, "--dark-photon-fraction", "2"], "--dark-photon-fraction"),
+        ([*_BD, *_TAUS, "--amplitude-ratio", "-1"], "--amplitude-ratio"),
+        ([*_BD, *_TAUS, "--amplitude-ratio", "nan"], "--amplitude-ratio"),
+        ([*_BD, "--dark-photon-fraction", "0.5"], "--tau-bright"),
+        ([*_BD, "--amplitude-ratio", "0.2"], "--tau-bright"),
+        ([*_FORSTER, "--kappa2", "-1"], "--kappa2"),
+        ([*_FORSTER, "--kappa2", "inf"], "--kappa2"),
+        ([*_FORSTER, "--quantum-yield", "0.5"], "--quantum-yield"),
+    ],
+)
+def test_out_of_range_or_unused_options_are_refused(args, option, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1 and option in err, err

@@ -181,3 +181,33 @@ def test_top_level_reproduce_is_callable_after_submodule_import(quick_results):
     assert callable(nct.reproduce)
     with pytest.raises(ConfigError, match="unknown reproduction"):
         nct.reproduce("fig-99", quick=True)
+
+
+@pytest.mark.parametrize("target", ["data.csv", "README.md", "sub", "/dev/full", "data.csv/x.md"])
+def test_doc_target_refused_before_running_and_never_replaced(tmp_path, capsys, target):
+    # --doc used to overwrite any file (a data file given by mistake) after the whole run
+    (tmp_path / "data.csv").write_text("t,x\n1,2\n")
+    (tmp_path / "README.md").write_text("# my notes\n")
+    (tmp_path / "sub").mkdir()
+    doc = target if target.startswith("/") else str(tmp_path / target)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    argv = ["reproduce", "disorder", "--quick", "--out", str(tmp_path / "o"), "--doc", doc]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error:") and target in err, err
+    assert not (tmp_path / "o").exists()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("seed", [str(10**25), str(2**63), "-1"])
+def test_seed_out_of_range_refused_before_running(tmp_path, capsys, seed):
+    # a 26-digit seed ran the whole (non-quick) reproduction first
+    import nctransport as nct
+
+    argv = ["reproduce", "memory", "--seed", seed, "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed" in err, err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(ConfigError, match="seed"):
+        nct.reproduce("memory", quick=True, seed=int(seed))

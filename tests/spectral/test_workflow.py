@@ -190,7 +190,7 @@ def test_non_positive_temperature_in_a_results_file_is_refused(tmp_path, capsys,
     assert len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("bad", ["-5", "0", "nan"])
+@pytest.mark.parametrize("bad", ["-5", "0", "nan", "1e6"])
 def test_non_positive_temperature_in_a_table_is_refused(tmp_path, bad):
     table = tmp_path / "t.csv"
     table.write_text(f"T [K],D [cm2/s]\n{bad},0.1\n100,0.2\n200,0.3\n")
@@ -199,11 +199,28 @@ def test_non_positive_temperature_in_a_table_is_refused(tmp_path, bad):
     assert "t.csv" in str(exc.value) and "line 2" in str(exc.value)
 
 
-@pytest.mark.parametrize("temps", ["-5K,200K,250K,300K", "0K,1K,2K,3K"])
+@pytest.mark.parametrize("temps", ["-5K,200K,250K,300K", "0K,1K,2K,3K", "1e6K,1K,2K,3K"])
 def test_non_positive_temperatures_option_is_refused(tmp_path, temps):
     files = _results_files(tmp_path)
     with pytest.raises(InputError, match="--temperatures"):
         nct.temperature_fit(files, quantity="tau", temperatures=temps)
+
+
+@pytest.mark.parametrize(
+    ("rows", "needle"),
+    [
+        ("100,0.1,0.01\n100,0.2,0.01\n100,0.3,0.01\n", "two or more temperatures"),
+        ("100,0.1,0\n200,0.2,0\n300,0.3,0\n", "error"),  # zero errors: infinite weights
+        ("100,0.1,-0.01\n200,0.2,0.01\n300,0.3,0.01\n", "error"),
+    ],
+)
+def test_degenerate_temperature_tables_are_refused(tmp_path, rows, needle):
+    # each ran to exit 0 with a meaningless fit
+    table = tmp_path / "t.csv"
+    table.write_text("T [K],D [cm2/s],err [cm2/s]\n" + rows)
+    with pytest.raises(InputError, match=needle) as exc:
+        nct.temperature_fit(table)
+    assert "t.csv" in str(exc.value)
 
 
 @given(st.text(max_size=25))

@@ -153,3 +153,35 @@ def test_exponential_fit_interval_coverage(rng):
         fit = fit_exponential(x, truth + rng.normal(0, err), err)
         hits += fit.tau_ci95[0] <= 6e-6 <= fit.tau_ci95[1]
     assert 0.90 <= hits / 200 <= 0.99
+
+
+@pytest.mark.parametrize(
+    "address", ["bogus", "tcp://127.0.0.1:99999999", "127.0.0.1:8786", "tcp://:8786"]
+)
+def test_malformed_scheduler_refused_before_anything(tmp_path, capsys, address):
+    # 'bogus' was "unexpected ValueError", then 10 traceback lines and a 20 s hang from
+    # distributed's Client destructor
+    out = tmp_path / "s"
+    t0 = time.monotonic()
+    rc = main(["sweep", "--preset", "random-walk", "--grid", "particles=100,200",
+               "--scheduler", address, "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--scheduler" in err, err
+    assert time.monotonic() - t0 < 10 and not out.exists()
+
+
+def test_a_grid_of_a_million_points_is_refused_before_anything(tmp_path, capsys):
+    # 100 x 100 x 100 values started running, holding ~1 GB of point records
+    grid = [
+        "particles=" + ",".join(str(100 + i) for i in range(100)),
+        "hop_rate=" + ",".join(f"{1 + i}e9/s" for i in range(100)),
+        "lifetime=" + ",".join(f"{1 + i}ns" for i in range(100)),
+    ]
+    out = tmp_path / "s"
+    argv = ["sweep", "--preset", "random-walk", "--out", str(out)]
+    for g in grid:
+        argv += ["--grid", g]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "1000000 points" in err and "--grid" in err, err
+    assert not out.exists()

@@ -90,9 +90,17 @@ def info(
     meta_table = Table(title="metadata", show_header=False)
     meta_table.add_column("key")
     meta_table.add_column("value")
-    for k, v in summary["metadata"].items():
-        meta_table.add_row(k, str(v))
+    items = list(summary["metadata"].items())
+    # rich lays out every row: 2e5 header lines took minutes; --json lists them all
+    for k, v in items[:MAX_META_ROWS]:
+        meta_table.add_row(k, str(v)[:MAX_META_CHARS])
+    if len(items) > MAX_META_ROWS:
+        meta_table.add_row("...", f"{len(items) - MAX_META_ROWS} more (all with --json)")
     console.print(meta_table)
+
+
+#: Metadata rows (and characters per value) shown by ``info`` in the terminal.
+MAX_META_ROWS, MAX_META_CHARS = 200, 2000
 
 
 def convert(

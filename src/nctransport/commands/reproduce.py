@@ -42,11 +42,13 @@ def reproduce(
     to OUT/NAME; --doc writes the comparison table (paper value, ours with CI, command, why
     they differ).
     """
+    from nctransport.commands.common import parse_seed
     from nctransport.errors import ConfigError
     from nctransport.io.output import check_output_dir
     from nctransport.reproduce import REGISTRY, reproduce, write_doc
     from nctransport.results import dumps
 
+    seed = parse_seed(seed)  # before any output is checked or anything runs
     names = list(REGISTRY) if name == "all" else [name]
     if name != "all" and name not in REGISTRY:
         raise ConfigError(
@@ -55,9 +57,7 @@ def reproduce(
     out_dir = out if out is not None else Path("reproductions")
     check_output_dir(out_dir)
     if doc is not None:
-        check_output_dir(doc.parent if str(doc.parent) else Path("."))
-        if doc.exists() and doc.is_dir():
-            raise ConfigError("is a directory; give a markdown file", doc)
+        _check_doc(doc)
     results = []
     for n in names:
         r = reproduce(n, quick=quick, seed=seed)
@@ -72,6 +72,30 @@ def reproduce(
         typer.echo(dumps([r.to_dict() for r in results]), nl=False)
     else:
         console.print(f"wrote {out_dir}" + (f" and {doc}" if doc is not None else ""))
+
+
+def _check_doc(doc: Path) -> None:
+    """``--doc`` before any computation: a file target (not a device, FIFO or folder) that,
+    if it exists, is a table this command wrote; any other file (a data file, a README) is
+    never replaced."""
+    from nctransport.errors import ConfigError
+    from nctransport.io.output import check_output_file
+    from nctransport.reproduce import DOC_HEADER
+
+    check_output_file(doc, option="--doc")
+    if doc.exists():
+        first = DOC_HEADER.splitlines()[0].encode()
+        try:
+            with open(doc, "rb") as fh:
+                head = fh.read(len(first))
+        except OSError as exc:
+            raise ConfigError(f"cannot be read ({exc.strerror})", doc) from None
+        if head != first:
+            raise ConfigError(
+                "exists and is not a reproductions table written by --doc; it is never "
+                "replaced (give a new .md path)",
+                doc,
+            )
 
 
 def register(app: typer.Typer) -> None:

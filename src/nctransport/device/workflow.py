@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nctransport.errors import ConfigError, InputError, NctransportError, UnitError
+from nctransport.limits import MAX_TEMPERATURE_K
 from nctransport.results import Estimate, ResultProtocol, provenance, to_jsonable
 
 __all__ = [
@@ -62,11 +63,25 @@ def _quantity(value: Any, unit: str, name: str) -> float:
     return out
 
 
+#: Plausible ranges of device lengths and temperatures: beyond them the value is a unit
+#: slip (1e308 m overflows d^3 in Mott-Gurney; 1e-300 K underflows kT) rather than a device.
+_PLAUSIBLE = {"m": (0.0, 1.0), "K": (1e-3, MAX_TEMPERATURE_K)}
+
+
+def _plausible(out: float, value: Any, unit: str, name: str, path: Any = None) -> float:
+    lo, hi = _PLAUSIBLE.get(unit, (0.0, np.inf))
+    if not lo <= out <= hi:
+        raise InputError(
+            f"{name} {value!r} is outside the plausible range ({lo:g} to {hi:g} {unit})", path
+        )
+    return out
+
+
 def _positive(value: Any, unit: str, name: str) -> float:
     out = _quantity(value, unit, name)
     if not out > 0:
         raise InputError(f"{name} must be positive, got {value!r}")
-    return out
+    return _plausible(out, value, unit, name)
 
 
 def _optional_positive(value: Any, unit: str, name: str) -> float | None:
@@ -104,8 +119,8 @@ def _eps_r(value: Any) -> float:
 def _split(values: Any) -> list[Any]:
     if values is None:
         return []
-    if isinstance(values, str):
-        values = [values]
+    if isinstance(values, str) or np.isscalar(values):
+        values = [values]  # one number (thickness=110e-9) means one value for every file
     out: list[Any] = []
     for v in values:
         if isinstance(v, str):
@@ -130,6 +145,30 @@ def _per_file(values: Any, n: int, unit: str, name: str) -> list[float | None]:
 #: Largest allowed voltage magnitude (the solver's range) and number of voltages.
 MAX_VOLTAGE_V = 1000.0
 MAX_VOLTAGES = 10000
+#: Drift-diffusion grid points per solve: 8 resolve nothing, and beyond 1e5 a solve (and a
+#: fit, hundreds of solves) runs for hours while adding nothing to the current.
+MIN_POINTS, MAX_POINTS = 8, 100_000
+
+
+def _grid_points(points: Any, n_voltages: int) -> int:
+    """Check ``--points`` (and its memory) before any solve; return it as an int."""
+    from nctransport.errors import ResourceError
+    from nctransport.limits import check_memory
+
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < MIN_POINTS:
+        raise InputError(f"--points must be an integer >= {MIN_POINTS}, got {points!r}")
+    if points > MAX_POINTS:
+        raise ResourceError(
+            f"--points {points} is above the cap of {MAX_POINTS} grid points (each solve would "
+            "take minutes and a fit hundreds of them); reduce --points"
+        )
+    # Profiles (5 arrays of n_V x points) and the banded Newton system (7 x 2 points).
+    check_memory(
+        8.0 * (6 * n_voltages * points + 30 * points),
+        "the drift-diffusion grid",
+        option="--points or --voltages",
+    )
+    return int(points)
 
 
 def parse_voltages(text: Any) -> np.ndarray:
@@ -230,7 +269,7 @@ def _meta_quantity(jv: _JV, key: str, unit: str) -> float | None:
         raise InputError(f"metadata {key!r}: {exc.message}", jv.path) from None
     if not (np.isfinite(value) and value > 0):
         raise InputError(f"metadata {key} must be positive, got {raw!r}", jv.path)
-    return value
+    return _plausible(value, raw, unit, f"metadata {key}", jv.path)
 
 
 def _load_jvs(items: list, **given: list[float | None]) -> list[_JV]:
@@ -945,25 +984,17 @@ def simulate_jv(
         solve_jv,
     )
     from nctransport.device.mobility import ConstantMobility, EGDMMobility, PooleFrenkelMobility
-    from nctransport.limits import check_memory
 
     if model not in ("constant", "poole-frenkel", "egdm"):
         raise ConfigError(f"--model must be constant, poole-frenkel or egdm, got {model!r}")
     statistics = statistics or ("gauss-fermi" if model == "egdm" else "boltzmann")
     if statistics not in ("boltzmann", "gauss-fermi"):
         raise ConfigError(f"--statistics must be boltzmann or gauss-fermi, got {statistics!r}")
-    if not isinstance(points, int | np.integer) or points < 8:
-        raise InputError(f"--points must be an integer >= 8, got {points!r}")
     T = _positive(temperature, "K", "--temperature")
     L = _positive(thickness, "m", "--thickness")
     eps = _eps_r(eps_r)
     v = parse_voltages(voltages)
-    # Profiles (5 arrays of n_V x points) and the banded Newton system (7 x 2 points).
-    check_memory(
-        8.0 * (6 * v.size * points + 30 * points),
-        "the drift-diffusion grid",
-        option="--points or --voltages",
-    )
+    points = _grid_points(points, v.size)
     sig = _optional_positive(sigma, "eV", "--sigma")
     a_m = _optional_positive(a, "m", "--a")
     if model == "constant":
@@ -1200,6 +1231,7 @@ def fit_jv(
 
     items = _as_list(files)
     eps = _eps_r(eps_r)
+    points = _grid_points(points, 1)  # before loading anything: a fit runs hundreds of solves
     if noise is not None:
         try:
             noise = float(noise)

@@ -119,6 +119,10 @@ def apply_t0(ds: xr.Dataset, t0_s: float) -> xr.Dataset:
         # exactly 0, not -1e-26 s, or it would count as a pre-pulse frame.
         step = float(np.median(np.abs(np.diff(t))))
         t[np.abs(t) < 1e-6 * step] = 0.0
+    from nctransport.dataset import _check_axis
+
+    # a huge t0 (1e308 s) rounds every frame to the same time: re-check the shifted axis
+    _check_axis("t", t, None)
     out = ds.assign_coords(t=t)
     out.t.attrs.update(ds.t.attrs)
     out.attrs["t0_shift"] = f"{t0_s!r} s"

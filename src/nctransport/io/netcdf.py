@@ -96,12 +96,21 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
 
 def read_netcdf(path: Path) -> xr.Dataset:
     """Read a NetCDF/HDF5 file written by nctransport (or any with a ``signal`` variable)."""
+    from nctransport.errors import ResourceError
     from nctransport.io.output import check_input_path
 
     path = check_input_path(path)
     try:
         with xr.open_dataset(path, engine="h5netcdf", phony_dims="sort") as raw:
+            # Opening is lazy: a 2 MB file of compressed zeros can declare 32 GB of arrays.
+            # Their size (and the float64 copies made below) is checked before they inflate.
+            try:
+                check_memory(3 * raw.nbytes, "loading its arrays (decompressed, with copies)")
+            except ResourceError as exc:
+                raise ResourceError(exc.message, path) from None
             ds = raw.load()
+    except ResourceError:
+        raise
     except Exception as exc:
         raise InputError(f"not a readable NetCDF/HDF5 file ({type(exc).__name__})", path) from None
     if SIGNAL not in ds:

@@ -101,6 +101,22 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _check_distinct(inputs: list[Path]) -> None:
+    """The same file given twice (also through a link) would count twice: a global fit or
+    repetitions CI over duplicated data is falsely narrow, a trend has a repeated point."""
+    seen: dict[tuple[int, int], Path] = {}
+    for p in inputs:
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue  # missing inputs are reported by the reader, naming the file
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        first = seen.setdefault((st.st_dev, st.st_ino), p)
+        if first is not p:
+            raise InputError(f"is given twice (also as {first}); each input counts once", p)
+
+
 def _check_name(target: str | Path | None, what: str, option: str) -> Path:
     if target is None or str(target).strip() == "":
         raise OutputError(f"the output {what} name is empty", option)
@@ -156,6 +172,7 @@ def check_output_dir(
     """
     out = _check_name(out_dir, "directory", option)
     inputs = [Path(p) for p in inputs]
+    _check_distinct(inputs)
     protect_inputs(inputs)
     try:
         st = os.stat(out)

@@ -262,6 +262,16 @@ def read_tiff(path: Path, opts: ReadOptions) -> xr.Dataset:
             )
         attrs["pixel_size_from"] = "OME PhysicalSize" if source is ome else "ImageJ resolution"
     attrs["pixel_size"] = opts.pixel.strip() if opts.pixel else f"{px!r} m"
+    from nctransport.dataset import AXIS_LIMIT
+
+    extent = max(px, py) * max(data.shape[-2:])
+    if not extent <= AXIS_LIMIT:  # 1e308 m pixels overflow the axes (a RuntimeWarning)
+        where = "--pixel" if opts.pixel else f"the pixel size ({attrs['pixel_size_from']})"
+        raise UnitError(
+            f"{where}: the image would span {extent:.3g} m, beyond the plausible range "
+            f"(<= {AXIS_LIMIT:g} m); check its unit",
+            path,
+        )
     x = px * np.arange(data.shape[-1])
     coords: dict[str, np.ndarray] = {"t": t}
     if data.ndim == 3:

@@ -93,6 +93,11 @@ class LatticeConfig(_Strict):
         sizes = [self.size] * self.dim if isinstance(self.size, int) else self.size
         if len(sizes) != self.dim or any(int(s) < 1 for s in sizes):
             raise ValueError(f"size must be a positive int or {self.dim} positive ints")
+        jitter = parse_quantity(self.jitter, "m")
+        # A displacement beyond a spacing reorders sites (nearest-neighbour hops no longer
+        # connect neighbours) and 1e308 nm overflows the distances.
+        if not 0 <= jitter <= parse_quantity(self.spacing, "m"):
+            raise ValueError(f"jitter must be in [0, spacing], got {self.jitter!r}")
         return self
 
 
@@ -198,7 +203,8 @@ class OutputConfig(_Strict):
     #: "sampled": the map of the simulated particles (KMC sampling noise);
     #: "expected": the expectation value of the map (noise free; independent particles).
     mode: Literal["sampled", "expected"] = "sampled"
-    photons: float | None = Field(None, gt=0)
+    #: Expected photon counts in the map (Poisson draws need lam < ~1e18 per pixel).
+    photons: float | None = Field(None, gt=0, le=1e18)
 
     @model_validator(mode="after")
     def _psf(self) -> OutputConfig:
@@ -237,12 +243,31 @@ class SimulationConfig(_Strict):
                     raise ValueError(f"states.{name}.to: a state cannot convert to itself")
         if sum(st.initial for st in self.states.values()) <= 0:
             raise ValueError("states: at least one state needs initial > 0")
+        _check_blur(self)
         uses_step = _uses_per_step(self.model_dump())
         if (self.stepping == "fixed" or uses_step) and self.step is None:
             raise ValueError("'step' is required for fixed stepping and '/step' rates")
         if self.hops.model == "miller-abrahams" and self.stepping == "fixed":
             raise ValueError("miller-abrahams hops need stepping = 'continuous'")
         return self
+
+
+def _check_blur(cfg: SimulationConfig) -> None:
+    """An IRF longer than the record or a PSF wider than the lattice blurs the map away and
+    its kernel (size ~ width / step) could need any amount of memory: refused."""
+    oc, lc = cfg.output, cfg.lattice
+    duration = parse_quantity(oc.duration, "s")
+    if parse_quantity(oc.irf_fwhm, "s") > duration:
+        raise ValueError(
+            f"output.irf_fwhm ({oc.irf_fwhm}) is longer than output.duration ({oc.duration})"
+        )
+    sizes = [lc.size] if isinstance(lc.size, int) else lc.size
+    extent = max(int(v) for v in sizes) * parse_quantity(lc.spacing, "m")
+    psf = max(parse_quantity(oc.psf_sigma, "m"), parse_quantity(oc.psf_fwhm, "m") / 2.3548)
+    if psf > extent:
+        raise ValueError(
+            f"the PSF (output.psf_sigma/psf_fwhm) is wider than the lattice ({extent:.3g} m)"
+        )
 
 
 def _uses_per_step(obj: Any) -> bool:

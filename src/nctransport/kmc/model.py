@@ -314,10 +314,13 @@ def _warmup(cfg: SimulationConfig, memory: bool) -> int:
         return 0  # without site memory every pulse starts from the same lattice
     if w != "auto":
         return int(w)
-    p_keep = math.exp(-si(cfg.excitation.period, "s") / si(cfg.memory.tau_relax, "s"))
-    if p_keep < 1e-6:
+    x = si(cfg.excitation.period, "s") / si(cfg.memory.tau_relax, "s")
+    if math.exp(-x) < 1e-6:
         return 0
-    return max(MIN_WARMUP, int(math.ceil(WARMUP_TARGET / (1.0 - p_keep))))
+    # expm1: 1 - exp(-x) without cancellation; a tau_relax of 1e308 s must give a huge
+    # count for the work check to refuse, not a ZeroDivisionError (capped to stay an int).
+    n = WARMUP_TARGET / -math.expm1(-x) if x > 0 else math.inf
+    return max(MIN_WARMUP, int(math.ceil(min(n, 1e18))))
 
 
 def _frame_samples(oc: object, fi: float, tu: float, fixed: bool) -> tuple[int, np.ndarray]:
@@ -365,7 +368,7 @@ def check_resources(model: KmcModel) -> None:
     """Refuse, before anything is allocated or run, a config that needs more memory or work
     than the caps of :mod:`nctransport.limits` (one line naming the key to change)."""
     cfg = model.config
-    lc, ex = cfg.lattice, cfg.excitation
+    lc = cfg.lattice
     sizes = [lc.size] * lc.dim if isinstance(lc.size, int) else list(lc.size)
     n_sites = float(math.prod(int(v) for v in sizes))
     # site state, occupancy grid, fast-site list, linked-list heads, jitter, vacancies, energies
@@ -383,7 +386,15 @@ def check_resources(model: KmcModel) -> None:
             f"{n:.3g} carriers x {model.kernel_frames.size} frames",
             option="excitation.particles / output.duration",
         )
-    # work: events (continuous) or particle-steps (fixed) per pulse, over every pulse
+    # work: events (continuous) or particle-steps (fixed) per pulse, over every pulse;
+    # absurd rates (1e308/s) overflow to inf, which the check refuses without a warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        _check_model_work(model, n)
+
+
+def _check_model_work(model: KmcModel, n: float) -> None:
+    cfg = model.config
+    ex, lc = cfg.excitation, cfg.lattice
     q = model.krad + model.knr + model.conv.sum(axis=1)
     if np.isfinite(model.t_stop):
         t_eff = model.t_stop
@@ -399,8 +410,11 @@ def check_resources(model: KmcModel) -> None:
         per_particle = t_eff  # one step after another
     pulses = ex.pulses + model.warmup * ex.chains
     work = pulses * n * (per_particle + model.kernel_frames.size)
+    option = "excitation.pulses / particles / output.duration"
+    if model.warmup * ex.chains > ex.pulses:  # mostly warm-up: name what sets it
+        option = "excitation.warmup_pulses (auto: ~4.6 memory.tau_relax / excitation.period)"
     check_work(
         work,
-        f"{pulses} pulses of {n:.3g} particles over {t_eff * model.time_unit:.3g} s",
-        option="excitation.pulses / particles / output.duration",
+        f"{pulses:.3g} pulses of {n:.3g} particles over {t_eff * model.time_unit:.3g} s",
+        option=option,
     )

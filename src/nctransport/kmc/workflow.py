@@ -95,13 +95,16 @@ def _progress_bar(total: int, name: str) -> tuple[Callable[[int, int], None], An
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True, highlight=False)
     bar = Progress(
         TextColumn(f"[bold]simulate {name}[/]"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} pulses"),
         TimeElapsedColumn(),
-        console=Console(stderr=True, highlight=False),
+        console=console,
         transient=True,
+        # off a terminal the bar only left an empty line on stderr (two lines with an error)
+        disable=not console.is_terminal,
     )
     task = bar.add_task("pulses", total=total)
     return (lambda done, _total: bar.update(task, completed=done)), bar

@@ -105,10 +105,14 @@ class AnalysisSettings:
                 f"unknown background {self.background!r}; expected one of "
                 f"{', '.join(BACKGROUND_CHOICES)}"
             )
+        from nctransport.limits import MAX_TEMPERATURE_K
+
         if self.temperature is not None and not (
-            math.isfinite(self.temperature) and self.temperature > 0
+            math.isfinite(self.temperature) and 0 < self.temperature <= MAX_TEMPERATURE_K
         ):
-            raise ConfigError(f"temperature must be > 0 K, got {self.temperature!r}")
+            raise ConfigError(
+                f"temperature must be in (0, {MAX_TEMPERATURE_K:g}] K, got {self.temperature!r}"
+            )
         if self.window is not None:
             parse_window(self.window)  # fail early on a bad window
 

@@ -408,10 +408,15 @@ def analyze_series(
         raise ConfigError("one value per file is needed")
     points: list[SeriesPoint] = []
     warnings: list[str] = []
+    # Every file's value first, checked before any analysis: a negative power or one value
+    # for all files gives no trend (both used to run to exit 0).
+    vals: list[float] = []
     for i, ds in enumerate(datasets):
         path = str(paths[i]) if paths is not None else str(ds.attrs.get("source_file", i))
         if values is not None:
             val = float(values[i])
+            if not (math.isfinite(val) and val > 0):
+                raise ConfigError(f"--values must be > 0 {BY_UNITS[by]}, got {values[i]!r}")
         else:
             val = get_quantity(ds, BY_META[by], BY_UNITS[by])
             if val is None:
@@ -419,6 +424,15 @@ def analyze_series(
                     f"no {BY_META[by]} in the metadata; give --values or --meta {BY_META[by]}=...",
                     path,
                 )
+            if not val > 0:
+                raise InputError(f"metadata {BY_META[by]} must be > 0 for a series", path)
+        vals.append(val)
+    if len(set(vals)) < 2:
+        src = "--values" if values is not None else f"the {BY_META[by]} metadata"
+        raise ConfigError(f"every file has the same {by} ({src}); a trend needs two or more values")
+    for i, ds in enumerate(datasets):
+        path = str(paths[i]) if paths is not None else str(ds.attrs.get("source_file", i))
+        val = vals[i]
         st = settings
         if by == "temperature" and settings.temperature is None:
             st = AnalysisSettings(**{**settings.__dict__, "temperature": val})

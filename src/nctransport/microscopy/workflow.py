@@ -99,6 +99,10 @@ def analysis_settings(
     temp = None if temperature is None else _quantity(temperature, "K", "--temperature")
     if temp is not None and not temp > 0:
         raise ConfigError(f"--temperature must be > 0 K, got {temperature!r}")
+    from nctransport.limits import MAX_TEMPERATURE_K
+
+    if temp is not None and temp > MAX_TEMPERATURE_K:
+        raise ConfigError(f"--temperature must be <= {MAX_TEMPERATURE_K:g} K, got {temperature!r}")
     return AnalysisSettings(
         profile=profile,
         window=_window_text(window),

@@ -274,6 +274,14 @@ def forster_hopping(
         forster_radius_from_diffusivity,
     )
 
+    if not (math.isfinite(kappa2) and 0 <= kappa2 <= 4):
+        raise ConfigError(f"--kappa2 must be in [0, 4], got {kappa2!r}")
+    if donor_emission is None and acceptor_absorption is None:
+        if quantum_yield is not None or refractive_index is not None:
+            raise ConfigError(
+                "--quantum-yield and --refractive-index are used only with --donor-emission "
+                "and --acceptor-absorption"
+            )
     if donor_emission is not None or acceptor_absorption is not None:
         if donor_emission is None or acceptor_absorption is None:
             raise ConfigError("give both --donor-emission and --acceptor-absorption")
@@ -464,6 +472,16 @@ def bright_dark_occupation(
         raise ConfigError("give --amplitude-ratio or --dark-photon-fraction, not both")
     if isinstance(degeneracy, bool) or not isinstance(degeneracy, int) or degeneracy < 1:
         raise ConfigError(f"--degeneracy must be a whole number >= 1, got {degeneracy!r}")
+    # checked whether or not the lifetimes come with them: an option never passes unread
+    ratio = amplitude_ratio
+    if ratio is not None and not (math.isfinite(ratio) and ratio >= 0):
+        raise ConfigError(f"--amplitude-ratio must be >= 0, got {amplitude_ratio!r}")
+    if dark_photon_fraction is not None and not 0 < dark_photon_fraction < 1:
+        raise ConfigError(f"--dark-photon-fraction must be in (0, 1), got {dark_photon_fraction!r}")
+    if (amplitude_ratio, dark_photon_fraction) != (None, None) and None in (tau_bright, tau_dark):
+        raise ConfigError(
+            "--amplitude-ratio and --dark-photon-fraction need --tau-bright and --tau-dark"
+        )
     r = bright_dark(
         as_quantity(splitting, "eV", name="--splitting"),
         as_quantity(temperature, "K", name="--temperature"),

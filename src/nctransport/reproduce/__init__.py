@@ -133,8 +133,11 @@ def reproduce(
     """
     if name not in REGISTRY:
         raise ConfigError(f"unknown reproduction {name!r}; expected one of {', '.join(REGISTRY)}")
-    if seed < 0:
-        raise ConfigError(f"seed must be >= 0, got {seed}")
+    from nctransport.kmc.config import check_seed
+
+    # every simulation's seed derives from it and is written to results: a 26-digit seed
+    # failed only after the whole run (or not at all, depending on the reproduction)
+    seed = check_seed(seed, "seed")
     module = importlib.import_module(f"{__name__}.{REGISTRY[name]}")
     result = module.run(quick=quick, seed=seed)
     if out_dir is not None:

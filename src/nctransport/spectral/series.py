@@ -26,6 +26,7 @@ import numpy as np
 
 from nctransport.errors import InputError, UnitError
 from nctransport.io import sha256_of
+from nctransport.limits import MAX_TEMPERATURE_K
 from nctransport.spectral.temperature import QUANTITIES
 from nctransport.units import conversion_factor, parse_quantity
 
@@ -174,8 +175,15 @@ def _read_csv_table(path: Path, quantity: str) -> list[tuple[float, float, float
         except ValueError:
             raise InputError(f"line {i}: non-numeric cell", path) from None
         err = None if e_factor is None else vals[2] * e_factor
-        if not (np.isfinite(vals[0]) and vals[0] > 0):
-            raise InputError(f"line {i}: temperature {row[0].strip()!r} K is not > 0 K", path)
+        if not (np.isfinite(vals[0]) and 0 < vals[0] <= MAX_TEMPERATURE_K):
+            raise InputError(
+                f"line {i}: temperature {row[0].strip()!r} K is not in (0, "
+                f"{MAX_TEMPERATURE_K:g}] K",
+                path,
+            )
+        if err is not None and not (np.isfinite(err) and err > 0):
+            # a zero or negative error would weight the point infinitely (or not at all)
+            raise InputError(f"line {i}: error {row[2].strip()!r} must be > 0", path)
         out.append((vals[0], vals[1] * q_factor, err))
     return out
 
@@ -187,8 +195,10 @@ def parse_temperature_list(text: str) -> list[float]:
         raise InputError("--temperatures is empty")
     out = [parse_quantity(s, "K", name="temperature") for s in items]
     for s, v in zip(items, out, strict=True):
-        if not (np.isfinite(v) and v > 0):
-            raise InputError(f"--temperatures: {s!r} is not a positive temperature")
+        if not (np.isfinite(v) and 0 < v <= MAX_TEMPERATURE_K):
+            raise InputError(
+                f"--temperatures: {s!r} is not a temperature in (0, {MAX_TEMPERATURE_K:g}] K"
+            )
     return out
 
 

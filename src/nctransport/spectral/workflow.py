@@ -23,6 +23,7 @@ import numpy as np
 from nctransport.dataset import replacing_metadata
 from nctransport.errors import FitError, InputError, UnitError
 from nctransport.kinetics.inputs import as_quantity, load_data, naming
+from nctransport.limits import MAX_TEMPERATURE_K
 from nctransport.results import ResultProtocol, SummaryRow, provenance, to_jsonable
 
 MODES = ("bleach", "pl", "pia")
@@ -95,6 +96,8 @@ def _positive_temperature(value: Any, name: str) -> float:
     t_k = as_quantity(value, "K", name=name)
     if not (np.isfinite(t_k) and t_k > 0):
         raise InputError(f"{name} must be > 0 K, got {value!r}")
+    if t_k > MAX_TEMPERATURE_K:
+        raise InputError(f"{name} must be <= {MAX_TEMPERATURE_K:g} K, got {value!r}")
     return t_k
 
 
@@ -564,6 +567,12 @@ def temperature_fit(
         temps = [_positive_temperature(v, "--temperatures") for v in temperatures]
     series = read_temperature_series(paths, quantity, temperatures=temps)
     where = paths[0] if len(paths) == 1 else ", ".join(str(p) for p in paths)
+    if np.unique(series.temperature_K).size < 2:  # a fit of one temperature ran to exit 0
+        raise InputError(
+            f"every point is at {series.temperature_K[0]:g} K; a fit vs temperature needs two "
+            "or more temperatures",
+            where,
+        )
     with naming(where):
         fit = fit_temperature(
             series.temperature_K, series.values, series.errors, quantity=quantity, model=model

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -116,8 +117,18 @@ class SweepSpec:
         Only key names are checked here: a grid *value* the config rejects fails its own
         point, with the config's message.
         """
+        import math
+
+        from nctransport.errors import ResourceError
         from nctransport.sweeps import point as pt
 
+        n = math.prod(len(a.values) for a in self.grid)
+        if n > MAX_SWEEP_POINTS:  # 1e6 points held ~1 GB of point records before the first ran
+            sizes = " x ".join(f"{len(a.values)} {a.key}" for a in self.grid)
+            raise ResourceError(
+                f"--grid gives {n} points ({sizes}), above the cap of {MAX_SWEEP_POINTS}; "
+                "split the sweep or use fewer values"
+            )
         base = dict(self.sets)
 
         def check(overrides: dict[str, str], option: str, key: str | None) -> None:
@@ -140,6 +151,10 @@ class SweepSpec:
             check({**base, axis.key: axis.values[0]}, "--grid", axis.key)
         if self.analysis is not None:
             pt.analysis_settings(dict(self.analysis))
+
+
+#: Most points one sweep directory holds (each a simulation, a folder and a record).
+MAX_SWEEP_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -303,6 +318,8 @@ def run_sweep(
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     from nctransport.io.output import prepare_output_dir
 
+    if scheduler is not None:
+        _check_scheduler_address(scheduler)
     spec.validate()  # before the directory is touched or any point runs
     inputs = [spec.config] if spec.config is not None else []
     store = SweepStore(prepare_output_dir(out_dir, inputs=inputs))
@@ -429,6 +446,21 @@ def _run_pool(root, todo, spec, workers, finish) -> None:
             raise
 
 
+#: ``tcp://host:port`` (or another Dask protocol): checked before anything runs, since a
+#: malformed address makes ``distributed.Client`` raise ValueError and then hang 20 s in
+#: its destructor.
+_SCHEDULER_RE = re.compile(
+    r"^((tcp|tls|ucx|ws|wss)://(\[[0-9a-fA-F:]+\]|[^\s:/\[\]]+):\d{1,5}|inproc://\S+)$"
+)
+
+
+def _check_scheduler_address(scheduler: Any) -> None:
+    if not isinstance(scheduler, str) or not _SCHEDULER_RE.match(scheduler.strip()):
+        raise ConfigError(
+            f"--scheduler must be an address such as tcp://HOST:PORT, got {scheduler!r}"
+        )
+
+
 def _run_dask(root, todo, spec, scheduler, finish) -> None:
     try:
         from distributed import Client, as_completed
@@ -438,7 +470,7 @@ def _run_dask(root, todo, spec, scheduler, finish) -> None:
         ) from exc
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
         futures = [
