@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
 # Figures are rendered headless in every test.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_pyplot_figures():
+    """Close figures a test left open in pyplot, so that tests checking that our code closes
+    its own figures do not see another test's."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture
