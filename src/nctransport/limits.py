@@ -16,10 +16,11 @@ a huge grid needs about 1.2e+09 GB of memory, above the 4.3 GB cap
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
-from nctransport.errors import ConfigError, ResourceError
+from nctransport.errors import ConfigError, InputError, ResourceError
 
 DEFAULT_MAX_MEMORY = 4 * 1024**3  # bytes
 #: Work cap in elementary steps (hops, time steps x particles): about an hour of CPU.
@@ -27,6 +28,19 @@ DEFAULT_MAX_WORK = 5e11
 #: Highest temperature accepted anywhere (K): above it a value is a unit slip (1e308 K
 #: silently gave a mobility of ~0), not a nanocrystal film.
 MAX_TEMPERATURE_K = 1e5
+
+
+def check_temperature(value: float, what: str = "temperature") -> float:
+    """``value`` (K) as a float when finite and in (0, MAX_TEMPERATURE_K], else an InputError.
+
+    >>> check_temperature(297)
+    297.0
+    """
+    t = float(value)
+    if not (math.isfinite(t) and 0 < t <= MAX_TEMPERATURE_K):
+        raise InputError(f"{what} must be in (0, {MAX_TEMPERATURE_K:g}] K, got {value!r}")
+    return t
+
 
 _max_memory: int | None = None
 _max_work: float | None = None

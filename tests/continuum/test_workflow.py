@@ -231,6 +231,7 @@ def test_maps_without_signal_are_refused_naming_the_file(tmp_path, capsys, name,
         ("bright-dark-trap", ["--fix", "k_B=0/s", "--fix", "f_dark0=0"]),
         ("diffusion", ["--fix", "D=nan cm2/s"]),
         ("diffusion", ["--fix", "D=1e400cm2/s"]),
+        ("diffusion", ["--fix", "D=1e308cm2/s"]),  # in range, but the model overflows
     ],
 )
 def test_unphysical_parameters_are_refused(map_file, tmp_path, capsys, model, option):

@@ -281,6 +281,12 @@ def _fit_continuum(
         return np.where(finite, r, 0.0).ravel()
 
     z0 = np.array([np.log(values[k]) for k in free] + [b0])
+    with np.errstate(all="ignore"):
+        start_ok = bool(np.all(np.isfinite(residuals(z0))))
+    if not start_ok and (fix or init):
+        # e.g. --fix D=1e308cm2/s: in range, but the model overflows on this map's grid
+        given = ", ".join(f"--{w} {k}" for w, g in (("fix", fix), ("init", init)) for k in g)
+        raise ConfigError(f"{given}: the model is not finite at these values on this map")
     try:
         sol = optimize.least_squares(residuals, z0, method="trf", x_scale="jac", max_nfev=300)
     except ValueError as exc:

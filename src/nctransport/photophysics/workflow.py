@@ -71,6 +71,13 @@ _HEADLINES = {
 _KEY_UNITS = {"photon_fluence_cm2": ("photon_fluence", "photons/cm^2")}
 
 
+def _temperature(value: Any) -> float:
+    """--temperature in K, within the range every command accepts (limits.MAX_TEMPERATURE_K)."""
+    from nctransport.limits import check_temperature
+
+    return check_temperature(as_quantity(value, "K", name="--temperature"), "--temperature")
+
+
 def _split_unit(key: str) -> tuple[str, str]:
     if key in _KEY_UNITS:
         return _KEY_UNITS[key]
@@ -439,7 +446,7 @@ def einstein_relation(
     from nctransport.photophysics.einstein import einstein
 
     r = einstein(
-        as_quantity(temperature, "K", name="--temperature"),
+        _temperature(temperature),
         diffusivity_m2_s=_opt(diffusivity, "m**2/s", "--diffusivity"),
         mobility_m2_Vs=_opt(mobility, "m**2/(V*s)", "--mobility"),
     )
@@ -484,7 +491,7 @@ def bright_dark_occupation(
         )
     r = bright_dark(
         as_quantity(splitting, "eV", name="--splitting"),
-        as_quantity(temperature, "K", name="--temperature"),
+        _temperature(temperature),
         degeneracy=degeneracy,
         tau_bright_s=_opt(tau_bright, "s", "--tau-bright"),
         tau_dark_s=_opt(tau_dark, "s", "--tau-dark"),
@@ -508,7 +515,7 @@ def energetic_disorder(
     from nctransport.photophysics.disorder import disorder
 
     r = disorder(
-        as_quantity(temperature, "K", name="--temperature"),
+        _temperature(temperature),
         sigma_eV=_opt(sigma, "eV", "--sigma"),
         shift_eV=_opt(shift, "eV", "--shift"),
     )
@@ -543,7 +550,7 @@ def saha_fraction(
     r = saha(
         as_quantity(binding_energy, "eV", name="--binding-energy"),
         as_quantity(density, unit, name="--density"),
-        as_quantity(temperature, "K", name="--temperature"),
+        _temperature(temperature),
         _number(reduced_mass, "--reduced-mass"),
         dimension=dimension,
     )
