@@ -115,15 +115,17 @@ def install() -> None:
         for mod, trigger in _TRIGGERS.items():
             if mod not in cache and trigger not in sys.modules:
                 cache[mod] = _LazyDuckArrayModule(mod, trigger, pycompat)
-    original = getattr(named_utils, "is_dask_collection", None)
-    if callable(original) and not hasattr(original, "__wrapped__"):
-        wrapped = _wrap_is_dask_collection(original)
-        named_utils.is_dask_collection = wrapped
-        if getattr(core_utils, "is_dask_collection", None) is original:
-            core_utils.is_dask_collection = wrapped
-    original = getattr(locks, "get_dask_scheduler", None)
-    if callable(original) and not hasattr(original, "__wrapped__"):
-        wrapped = _wrap_scheduler(original)
-        locks.get_dask_scheduler = wrapped
-        if getattr(writers, "get_dask_scheduler", None) is original:
-            writers.get_dask_scheduler = wrapped
+    _patch("is_dask_collection", _wrap_is_dask_collection, named_utils, core_utils)
+    _patch("get_dask_scheduler", _wrap_scheduler, locks, writers)
+
+
+def _patch(name: str, wrap: Any, home: Any, importer: Any) -> None:
+    """Replace ``home.name`` by ``wrap(original)``, and ``importer``'s copy of the same
+    function (imported by name, so it does not see the first replacement)."""
+    original = getattr(home, name, None)
+    if not callable(original) or hasattr(original, "__wrapped__"):
+        return
+    wrapped = wrap(original)
+    setattr(home, name, wrapped)
+    if getattr(importer, name, None) is original:
+        setattr(importer, name, wrapped)

@@ -13,6 +13,7 @@ raise :class:`~nctransport.errors.ConfigError` naming the key.
 from __future__ import annotations
 
 import copy
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -252,6 +253,10 @@ class SimulationConfig(_Strict):
         return self
 
 
+#: FWHM of a Gaussian in units of its sigma, 2 sqrt(2 ln 2).
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+
+
 def _check_blur(cfg: SimulationConfig) -> None:
     """An IRF longer than the record or a PSF wider than the lattice blurs the map away and
     its kernel (size ~ width / step) could need any amount of memory: refused."""
@@ -263,7 +268,7 @@ def _check_blur(cfg: SimulationConfig) -> None:
         )
     sizes = [lc.size] if isinstance(lc.size, int) else lc.size
     extent = max(int(v) for v in sizes) * parse_quantity(lc.spacing, "m")
-    psf = max(parse_quantity(oc.psf_sigma, "m"), parse_quantity(oc.psf_fwhm, "m") / 2.3548)
+    psf = max(parse_quantity(oc.psf_sigma, "m"), parse_quantity(oc.psf_fwhm, "m") / FWHM_PER_SIGMA)
     if psf > extent:
         raise ValueError(
             f"the PSF (output.psf_sigma/psf_fwhm) is wider than the lattice ({extent:.3g} m)"

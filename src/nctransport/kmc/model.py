@@ -9,7 +9,7 @@ import numpy as np
 
 from nctransport.errors import ConfigError
 from nctransport.kmc import engine
-from nctransport.kmc.config import SimulationConfig, si
+from nctransport.kmc.config import FWHM_PER_SIGMA, SimulationConfig, si
 from nctransport.kmc.lattice import Lattice, build_lattice, neighbour_offsets
 from nctransport.kmc.rates import K_B_EV
 from nctransport.limits import check_memory, check_work
@@ -219,11 +219,7 @@ def build_model(cfg: SimulationConfig) -> KmcModel:
                 )
 
     ex = cfg.excitation
-    sigma = (
-        si(ex.sigma, "m")
-        if ex.sigma is not None
-        else si(ex.fwhm, "m") / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-    )
+    sigma = si(ex.sigma, "m") if ex.sigma is not None else si(ex.fwhm, "m") / FWHM_PER_SIGMA
     oc = cfg.output
     fi = si(oc.frame_interval, "s")
     dur = si(oc.duration, "s")
@@ -299,8 +295,6 @@ def build_model(cfg: SimulationConfig) -> KmcModel:
     )
 
 
-#: FWHM of a Gaussian in units of its sigma, 2 sqrt(2 ln 2).
-FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 #: "auto" warm-up: pulses until the fast-site population has relaxed to within 1% of its
 #: steady state, ln(100) / (1 - exp(-T/tau)) ~ 4.6 tau_relax / period (geometric survival of
 #: fast sites, Shcherbakov-Wu 2024), at least MIN_WARMUP when the sites survive at all.

@@ -10,7 +10,6 @@ one chain run in order on one lattice: memory carries from pulse to pulse.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -573,7 +572,7 @@ def _dataset(
         "simulated_technique": "TPLM" if emission else "TAM",
         "sample": f"kmc simulation: {cfg.name}",
         "pixel_size": f"{pix:.6g} m",
-        "spot_fwhm": f"{model.spot_sigma * 2.0 * math.sqrt(2.0 * math.log(2.0)):.6g} m",
+        "spot_fwhm": f"{model.spot_sigma * FWHM_PER_SIGMA:.6g} m",
         "seed": int(seed),
         "pulses": int(pulses),
         "warmup_pulses": int(model.warmup),
