@@ -410,9 +410,12 @@ def analyze_series(
     warnings: list[str] = []
     # Every file's value first, checked before any analysis: a negative power or one value
     # for all files gives no trend (both used to run to exit 0).
+    names = [
+        str(paths[i]) if paths is not None else str(ds.attrs.get("source_file", i))
+        for i, ds in enumerate(datasets)
+    ]
     vals: list[float] = []
-    for i, ds in enumerate(datasets):
-        path = str(paths[i]) if paths is not None else str(ds.attrs.get("source_file", i))
+    for i, (ds, path) in enumerate(zip(datasets, names, strict=True)):
         if values is not None:
             val = float(values[i])
             if not (math.isfinite(val) and val > 0):
@@ -430,9 +433,7 @@ def analyze_series(
     if len(set(vals)) < 2:
         src = "--values" if values is not None else f"the {BY_META[by]} metadata"
         raise ConfigError(f"every file has the same {by} ({src}); a trend needs two or more values")
-    for i, ds in enumerate(datasets):
-        path = str(paths[i]) if paths is not None else str(ds.attrs.get("source_file", i))
-        val = vals[i]
+    for ds, path, val in zip(datasets, names, vals, strict=True):
         st = settings
         if by == "temperature" and settings.temperature is None:
             st = AnalysisSettings(**{**settings.__dict__, "temperature": val})
