@@ -12,7 +12,7 @@ from nctransport import _xarray_compat
 from nctransport.dataset import SIGNAL, make_dataset
 from nctransport.errors import InputError, UnitError
 from nctransport.io.atomic import check_target_file, write_bytes
-from nctransport.io.netcdf_arrays import encodable_attrs
+from nctransport.io.netcdf_arrays import encodable_attrs  # one rule for both writers
 from nctransport.limits import check_memory
 
 _xarray_compat.install()
@@ -23,9 +23,6 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 def is_hdf5(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(8) == _HDF5_MAGIC
-
-
-_encodable_attrs = encodable_attrs  # one rule for both writers
 
 
 def _local_scheduler() -> Any:
@@ -71,9 +68,9 @@ def _netcdf_bytes(ds: xr.Dataset, encoding: dict) -> bytes:
 def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> Path:
     """Write ``ds`` to ``path`` atomically (h5netcdf engine, zlib compression)."""
     ds = ds.copy()
-    ds.attrs = _encodable_attrs(dict(ds.attrs))
+    ds.attrs = encodable_attrs(dict(ds.attrs))
     for name in ds.variables:
-        ds[name].attrs = _encodable_attrs(dict(ds[name].attrs))
+        ds[name].attrs = encodable_attrs(dict(ds[name].attrs))
     encoding = {}
     if compress:
         for name, var in ds.data_vars.items():
