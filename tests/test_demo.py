@@ -111,7 +111,8 @@ def test_demo_runs_every_step_and_links_every_report(full_demo):
     assert all((out / unquote(h)).is_file() for h in index.hrefs)  # every link resolves
     for step in steps:
         page = (out / step.name / "report.html").read_text(encoding="utf-8")
-        assert "data:image/png;base64," in page, step.name  # every report carries its figures
+        # every report carries its figures (analyze draws SVG, the others PNG)
+        assert re.search(r"data:image/(png|svg\+xml);base64,", page), step.name
         # the report's "Reproduce" shows the step's own command line, not the demo's
         shown = re.search(r'<pre class="cmd">(.*?)</pre>', page, re.S).group(1)
         assert html.unescape(shown) == shlex.join(["nctransport", *step.command(out)])

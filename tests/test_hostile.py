@@ -557,9 +557,13 @@ def test_ctrl_c_mid_write_rolls_back_and_says_so_once(work, capsys, monkeypatch)
     # (profiles.nc, results.json, msd.csv) were left behind, with nothing on stderr
     import matplotlib.figure
 
+    from nctransport.report.svg import SvgFigure
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
+    # the report's figures: SVG drawn by nctransport, PNG/PDF by matplotlib
+    monkeypatch.setattr(SvgFigure, "to_svg", interrupted)
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
     before = _digest(work)
     assert main(["analyze", "map.csv", "--out", "o"]) == 130

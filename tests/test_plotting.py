@@ -97,6 +97,19 @@ def test_save_figure_writes_png_and_svg_reproducibly(tmp_path):
     assert not list((tmp_path / "a").glob(".*"))  # atomic: no temporaries left
 
 
+def test_fixed_margin_figure_with_colorbar_saves_in_several_formats(tmp_path):
+    # savefig restored the figure's engine as set_layout_engine(None) inside the style's rc
+    # context, which turned a fixed-margin figure constrained; the next format then failed.
+    fig, ax = new_figure(figsize=(4.0, 3.0))
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(left=0.15, right=0.9)
+    mesh = ax.pcolormesh(np.arange(3.0), np.arange(4.0), np.ones((4, 3)), shading="nearest")
+    fig.colorbar(mesh, ax=ax)
+    paths = save_figure(fig, tmp_path, "map", formats=("png", "svg", "png"))
+    assert [p.name for p in paths] == ["map.png", "map.svg", "map.png"]
+    assert fig.get_layout_engine() is None
+
+
 def test_log_tick_labels_do_not_crowd(tmp_path):
     fig, (a, b) = new_figure(1, 2)
     v = np.geomspace(0.2, 8.0, 20)

@@ -17,7 +17,6 @@ be told apart in greyscale print.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,21 +27,16 @@ from cycler import cycler
 from matplotlib.figure import Figure
 
 from nctransport.io.atomic import atomic_path
+from nctransport.report.style import (  # noqa: F401 (re-exported: the figure API)
+    COLORS,
+    OKABE_ITO,
+    axis_label,
+    label_axes,
+    pretty_unit,
+)
 
 # Figures are matplotlib.figure.Figure objects, not pyplot figures: no backend is chosen on
 # import (Jupyter keeps its inline backend) and report figures never need a display.
-
-#: Okabe-Ito colours, blue first (the colour of "data" in every nctransport figure).
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-
-#: Semantic colours used consistently across commands.
-COLORS = {
-    "data": OKABE_ITO[0],
-    "fit": OKABE_ITO[1],
-    "model": OKABE_ITO[2],
-    "reference": "#555555",
-    "warning": OKABE_ITO[4],
-}
 
 STYLE = {
     "axes.prop_cycle": cycler(color=OKABE_ITO),
@@ -67,65 +61,6 @@ STYLE = {
     "svg.hashsalt": "nctransport",  # deterministic SVG ids
     "figure.constrained_layout.use": True,
 }
-
-_UNIT_PRETTY = {
-    "um": "µm",
-    "us": "µs",
-    "uJ": "µJ",
-    "ohm": "Ω",
-    "deg": "°",
-}
-
-
-def pretty_unit(unit: str) -> str:
-    """Unit string for an axis label: powers become superscripts, ``um`` becomes µm.
-
-    >>> pretty_unit("cm2/s")
-    'cm$^2$/s'
-    >>> pretty_unit("m^-3")
-    'm$^{-3}$'
-    >>> pretty_unit("um")
-    'µm'
-    >>> pretty_unit("1e-14cm2")
-    '1e-14cm$^2$'
-    """
-    text = unit.strip()
-    for plain, nice in _UNIT_PRETTY.items():
-        text = re.sub(rf"\b{plain}\b", nice, text)
-
-    def sup(m: re.Match[str]) -> str:
-        power = m.group(2)
-        return f"{m.group(1)}$^{{{power}}}$" if len(power) > 1 else f"{m.group(1)}$^{power}$"
-
-    # "cm2", "m^-3", "nm^2": a letter followed by an (optionally ^-prefixed) integer power
-    return re.sub(r"(?<![\d.])([A-Za-zµΩ])\^?(-?\d+)(?![\d.])", sup, text)
-
-
-def axis_label(quantity: str, unit: str | None = None) -> str:
-    """``("time", "ns")`` -> ``"time (ns)"``; a dimensionless quantity has no unit part.
-
-    >>> axis_label("J", "A/m2")
-    'J (A/m$^2$)'
-    >>> axis_label("slope")
-    'slope'
-    """
-    return quantity if not unit else f"{quantity} ({pretty_unit(unit)})"
-
-
-def label_axes(
-    ax,
-    *,
-    x: tuple[str, str | None] | str | None = None,
-    y: tuple[str, str | None] | str | None = None,
-    title: str | None = None,
-) -> None:
-    """Label ``ax`` with quantity and unit on each axis, e.g. ``x=("time", "ns")``."""
-    for setter, spec in ((ax.set_xlabel, x), (ax.set_ylabel, y)):
-        if spec is None:
-            continue
-        setter(axis_label(*spec) if isinstance(spec, tuple) else spec)
-    if title is not None:
-        ax.set_title(title)
 
 
 def log_axes(ax, *, x: bool = False, y: bool = False) -> None:
@@ -222,7 +157,12 @@ def save_figure(
     out = Path(out_dir)
     paths = []
     _tidy_log_ticks(fig)
-    with matplotlib.rc_context(STYLE):
+    style = dict(STYLE)
+    if fig.get_layout_engine() is None:
+        # savefig restores a figure's engine with set_layout_engine(None), which reads the
+        # rc: under STYLE a fixed-margin figure would come back constrained.
+        style["figure.constrained_layout.use"] = False
+    with matplotlib.rc_context(style):
         for ext in formats:
             target = out / f"{name}.{ext}"
             with atomic_path(target) as tmp:

@@ -270,6 +270,11 @@ class ResultProtocol:
         """``(name, caption, matplotlib.figure.Figure)`` for the report; none by default."""
         return []
 
+    #: The report's figures can be drawn as SVG without matplotlib: the subclass's
+    #: ``_figures(backend="svg")`` returns :class:`nctransport.report.svg.SvgFigure`
+    #: objects, and SVG is then its default figure format (issue 17).
+    draws_svg: bool = False
+
     def _plot_default(self, ax: Any) -> Any:
         """Draw the main figure on ``ax``; subclasses with figures override this."""
         raise TypeError(f"{type(self).__name__} has nothing to plot")
@@ -333,9 +338,13 @@ class ResultProtocol:
         out_dir: str | Path,
         *,
         report: bool = True,
-        figure_formats: tuple[str, ...] = ("png",),
+        figure_formats: tuple[str, ...] | None = None,
     ) -> list[Path]:
         """Write results.json, data files and (``report=True``) figures + report.html.
+
+        ``figure_formats`` (``("png",)``, ``("svg",)``, ``("png", "svg")``...) defaults to
+        SVG where the result draws its own SVG figures (:attr:`draws_svg`) and PNG
+        otherwise; PNG and PDF are drawn with matplotlib.
 
         Every file is written atomically; ``out_dir`` is checked first (see
         :func:`nctransport.io.output.prepare_output_dir`), so a bad target fails before
@@ -354,15 +363,22 @@ class ResultProtocol:
         written = [write_text(out / "results.json", text)]
         written += self._write_data(out)
         if report:
-            from nctransport.plotting import save_figure
             from nctransport.report.html import write_report
 
+            formats = tuple(figure_formats or (("svg",) if self.draws_svg else ("png",)))
             custom = self._report_results()
             shown = []
-            for name, caption, fig in self._figures():
-                paths = save_figure(fig, out, name, formats=figure_formats)
-                written += paths
-                shown.append((paths[0], caption))
+            if self.draws_svg and formats == ("svg",):  # no matplotlib at all
+                for name, caption, fig in self._figures(backend="svg"):
+                    written.append(fig.save(out, name))
+                    shown.append((written[-1], caption))
+            else:
+                from nctransport.plotting import save_figure
+
+                for name, caption, fig in self._figures():
+                    paths = save_figure(fig, out, name, formats=formats)
+                    written += paths
+                    shown.append((paths[0], caption))
             written.append(
                 write_report(
                     out,

@@ -63,11 +63,13 @@ def test_analyze_nc_writes_everything_and_json(nc_file, capsys):
         "msd.csv",
         "profiles.nc",
         "report.html",
-        "profiles.png",
-        "msd.png",
-        "decay.png",
+        "map.svg",
+        "profiles.svg",
+        "msd.svg",
+        "decay.svg",
     ):
         assert (out_dir / name).is_file(), name
+    assert not list(out_dir.glob("*.png"))  # SVG by default, drawn without matplotlib
     assert nc_file.read_bytes() == before  # input untouched
     assert json.loads((out_dir / "results.json").read_text()) == res
     lo, hi = res["diffusivity"]["ci95_cm2_s"]
@@ -89,7 +91,7 @@ def test_analyze_nc_writes_everything_and_json(nc_file, capsys):
     with xr.open_dataset(out_dir / "profiles.nc", engine="h5netcdf") as prof:
         assert "sigma" in prof and prof["sigma"].attrs["units"] == "m"
     html = (out_dir / "report.html").read_text()
-    assert res["input"]["sha256"] in html and "data:image/png;base64" in html
+    assert res["input"]["sha256"] in html and html.count("data:image/svg+xml;base64") == 4
 
 
 @pytest.mark.parametrize(
@@ -101,6 +103,8 @@ def test_analyze_nc_writes_everything_and_json(nc_file, capsys):
         ["--profile", "lorentz"],
         ["--background", "maybe"],
         ["--snr", "-1"],
+        ["--figures", "jpg"],
+        ["--figures", "svg,svg"],
     ],
 )
 def test_bad_options_exit_2_one_line(nc_file, tmp_path, capsys, args):
@@ -109,6 +113,17 @@ def test_bad_options_exit_2_one_line(nc_file, tmp_path, capsys, args):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_figures_png_on_request_and_linked_from_the_report(nc_file, tmp_path):
+    out = tmp_path / "both"
+    assert main(["analyze", str(nc_file), "--out", str(out), "--figures", "png,svg"]) == 0
+    for name in ("map", "profiles", "msd", "decay"):
+        png, svg = out / f"{name}.png", out / f"{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and svg.is_file()
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4  # each figure shown once, as PNG
+    assert "./msd.svg" in html  # the vector copy is linked
 
 
 def test_analyze_missing_file(tmp_path, capsys):

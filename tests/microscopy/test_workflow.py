@@ -51,7 +51,7 @@ def test_api_example_from_the_issue(result, map_csv, tmp_path):
     assert ax.get_lines()  # the MSD fit was drawn
     written = result.write(tmp_path / "out")
     names = {p.name for p in written}
-    assert {"results.json", "msd.csv", "profiles.nc", "report.html", "map.png"} <= names
+    assert {"results.json", "msd.csv", "profiles.nc", "report.html", "map.svg"} <= names
     d = result.to_dict()["diffusivity"]["value_cm2_s"]
     lo, hi = result.to_dict()["diffusivity"]["ci95_cm2_s"]
     assert lo < D * 1e4 < hi and lo < d < hi

@@ -50,6 +50,20 @@ def test_reference_recovers_d(reference):
     assert (point / "analysis" / "results.json").exists()
 
 
+def test_point_reports_hold_the_analysis_report(reference, tmp_path):
+    import dataclasses
+
+    one = dataclasses.replace(spec(), grid=(parse_grid("hop_rate=1e10/s"),), point_reports=True)
+    assert run_sweep(one, tmp_path / "rep", workers=1).failed == 0
+    analysis = next((tmp_path / "rep" / "points").iterdir()) / "analysis"
+    html = (analysis / "report.html").read_text()
+    assert html.count("data:image/svg+xml;base64,") == 4  # map, profiles, MSD, decay
+    assert {"results.json", "msd.csv", "profiles.nc"} <= {p.name for p in analysis.iterdir()}
+    same = next((reference / "points").iterdir()) / "analysis" / "results.json"
+    got = json.loads((analysis / "results.json").read_text())
+    assert got.keys() == json.loads(same.read_text()).keys()
+
+
 def test_resume_skips_finished_and_redoes_partial(reference, tmp_path):
     out = tmp_path / "resume"
     shutil.copytree(reference, out)

@@ -21,6 +21,7 @@ from nctransport.commands.common import (
     XUnit,
     console,
     default_out_dir,
+    figure_formats,
 )
 
 status_console = Console(stderr=True, highlight=False)
@@ -94,6 +95,13 @@ def analyze(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write figures and report.html.")
     ] = True,
+    figures: Annotated[
+        str,
+        typer.Option(
+            "--figures",
+            help="Figure file format(s): svg (default, drawn without matplotlib), png, or png,svg.",
+        ),
+    ] = "svg",
 ) -> None:
     """Per-frame profile fits -> MSD -> D with 95% CI, regimes, lifetime, D_avg, lengths."""
     from nctransport.microscopy.workflow import ANALYZE_FILES, analysis_settings
@@ -102,6 +110,7 @@ def analyze(
     analysis_settings(
         profile=profile, window=window, background=background, temperature=temperature, snr=snr
     )  # bad options fail first
+    formats = figure_formats(figures)
     out_dir = out if out is not None else default_out_dir(file, "analysis")
     _check_out(out_dir, [file], ANALYZE_FILES)
     with status_console.status(f"analysing {file.name} ..."):
@@ -119,7 +128,7 @@ def analyze(
             pixel=pixel,
             meta=meta,
         )
-        result.write(out_dir, report=report)
+        result.write(out_dir, report=report, figure_formats=formats)
     if json:
         from nctransport.results import dumps
 

@@ -81,6 +81,18 @@ def parse_seed(value: str | int | None, *, option: str = "--seed") -> int | None
     return seed
 
 
+def figure_formats(value: str, *, option: str = "--figures") -> tuple[str, ...]:
+    """``"png,svg"`` -> ``("png", "svg")``: figure file formats, each png or svg, once.
+
+    >>> figure_formats("svg"), figure_formats(" PNG , svg ")
+    (('svg',), ('png', 'svg'))
+    """
+    items = [v.strip().lower() for v in str(value).split(",")]
+    if not items or any(v not in ("png", "svg") for v in items) or len(set(items)) < len(items):
+        raise ConfigError(f"{option} takes png, svg or png,svg, got {value!r}")
+    return tuple(items)
+
+
 def parse_key_values(items: list[str] | None, what: str = "--meta") -> dict[str, str]:
     """``["a=1", "b=2"]`` -> ``{"a": "1", "b": "2"}``; a malformed item is a ConfigError."""
     out: dict[str, str] = {}

@@ -280,10 +280,12 @@ class AnalysisResult(ResultProtocol):
         save_netcdf(self.fits.to_dataset(), out_dir / "profiles.nc")
         return [*written, out_dir / "profiles.nc"]
 
-    def _figures(self) -> list[tuple[str, str, Any]]:
+    draws_svg = True
+
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
         from nctransport.microscopy.analysis_figures import analysis_figures
 
-        return analysis_figures(self)
+        return analysis_figures(self, backend=backend)
 
     def _plot_default(self, ax: Any) -> Any:
         return self.plot_msd(ax)

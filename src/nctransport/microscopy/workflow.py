@@ -38,10 +38,7 @@ ANALYZE_FILES = (
     "msd.csv",
     "profiles.nc",
     "report.html",
-    "map.png",
-    "profiles.png",
-    "msd.png",
-    "decay.png",
+    *(f"{name}.{ext}" for name in ("map", "profiles", "msd", "decay") for ext in ("svg", "png")),
 )
 SERIES_FILES = ("results.json", "series.csv", "series.png", "report.html")
 

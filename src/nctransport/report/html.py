@@ -432,10 +432,22 @@ def _figure_entry(item: Any, out_dir: Path) -> dict[str, Any]:
 
 
 def _aspect(data: bytes, mime: str) -> float:
-    """Width / height of a PNG from its header (1.0 when unknown)."""
+    """Width / height of a PNG from its header, or of an SVG from its root element's
+    ``width``/``height`` (1.0 when unknown)."""
     if mime == "image/png" and data[12:16] == b"IHDR":
         w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         return w / h if h else 1.0
+    if mime == "image/svg+xml":
+        import re
+
+        root = re.search(rb"<svg\b[^>]*>", data[:2000])
+        size = [
+            re.search(rb'\b%s="([0-9.]+)(px)?"' % key, root.group(0)) if root else None
+            for key in (b"width", b"height")
+        ]
+        if all(size):
+            w, h = (float(m.group(1)) for m in size)
+            return w / h if h else 1.0
     return 1.0
 
 

@@ -120,29 +120,16 @@ def analyze(dataset: Any, settings: Any) -> Any:
     return analyze_map(dataset, settings)
 
 
-def write_analysis(result: Any, dataset: Any, out_dir: Path, report: bool) -> None:
-    """analysis/results.json (and figures + report.html when ``report``)."""
+def write_analysis(result: Any, out_dir: Path, report: bool) -> None:
+    """analysis/results.json; with ``report``, everything ``analyze`` writes (data files,
+    figures, report.html) through the result's own :meth:`write`."""
     from nctransport.results import write_json
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    res = result.to_results()
-    write_json(out_dir / "results.json", res)
     if report:
-        from nctransport.microscopy.analysis_figures import analysis_figures
-        from nctransport.report.html import write_report
-
-        figs = analysis_figures(dataset, result, out_dir)
-        write_report(
-            out_dir,
-            title="sweep point analysis",
-            results={k: v for k, v in res.items() if k in _REPORT_KEYS},
-            figures=[f for f in figs if f.suffix == ".png"],
-            settings=res["settings"],
-            warnings=res["warnings"],
-        )
-
-
-_REPORT_KEYS = ("diffusivity", "diffusivity_origin_fit", "sigma0_nm", "lifetime_1e_ns")
+        result.write(out_dir, report=True)
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "results.json", result.to_dict())
 
 
 def analysis_metrics(result: Any) -> dict[str, float | None]:

@@ -225,7 +225,7 @@ def run_point(root: str, point: SweepPoint, spec: SweepSpec) -> dict[str, Any]:
         analysis = None
         if spec.analysis is not None:
             analysis = pt.analyze(sim.dataset, pt.analysis_settings(dict(spec.analysis)))
-            pt.write_analysis(analysis, sim.dataset, tmp / "analysis", spec.point_reports)
+            pt.write_analysis(analysis, tmp / "analysis", spec.point_reports)
         metrics = point_metrics(spec, cfg, sim, analysis)
         metrics["warmup_pulses"] = warmup
         record.update(status="ok", metrics=metrics)
