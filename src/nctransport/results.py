@@ -18,6 +18,10 @@ import numpy as np
 
 from nctransport.io.atomic import write_text
 
+#: Element types a list may hold to be converted without a call per element (bools from
+#: NumPy are ``np.bool_`` and take the slow path).
+_PLAIN = frozenset({float, int, bool, str, type(None)})
+
 
 def to_jsonable(obj: Any) -> Any:
     """Recursively convert dataclasses, numpy scalars/arrays, paths and enums to JSON types.
@@ -34,8 +38,9 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        if obj and all(type(v) is float for v in obj):  # long float series: no recursion
-            return [v if v - v == 0.0 else None for v in obj]  # inf - inf, nan - nan: nan
+        if obj and all(type(v) in _PLAIN for v in obj):  # long plain series: no recursion
+            # inf - inf and nan - nan are nan: non-finite floats become None
+            return [None if type(v) is float and v - v != 0.0 else v for v in obj]
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _array_to_jsonable(obj)
