@@ -81,6 +81,13 @@ def test_command_help_shows_its_options(capsys):
     assert "--points" in capsys.readouterr().out
 
 
+def test_version_is_the_installed_distributions():
+    # nctransport/_version.py is the one source; pyproject.toml reads it at build time.
+    from importlib.metadata import version
+
+    assert version("nctransport") == __version__
+
+
 def test_version_without_typer():
     import subprocess
     import sys

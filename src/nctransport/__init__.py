@@ -17,12 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("nctransport")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+unknown"
+# Not importlib.metadata: importing it (email, socket...) cost 34 ms of every command.
+from nctransport._version import __version__
 
 #: Public name -> "module:attribute"; resolved on first use (PEP 562).
 _LAZY = {
