@@ -279,15 +279,17 @@ class _Table:
         allowed = b"0123456789eE.+- " + (b" \t\n" if d is None else d.encode() + b"\n")
         if body.translate(None, allowed):
             return None
-        if d is None:
-            sep, body = " ", body.replace(b"\t", b" ").replace(b"\n", b" ")
-        else:
-            sep, body = ",", body.replace(d.encode(), b",").replace(b"\n", b",")
         ncol = len(self.header)
-        try:
-            values = np.fromstring(body, sep=sep)  # text mode: not deprecated
-        except ValueError:  # a malformed or empty cell
-            return None
+        values = _parse_delimited(body, d, len(self._texts), ncol) if d is not None else None
+        if values is None:
+            if d is None:
+                sep, body = " ", body.replace(b"\t", b" ").replace(b"\n", b" ")
+            else:
+                sep, body = ",", body.replace(d.encode(), b",").replace(b"\n", b",")
+            try:
+                values = np.fromstring(body, sep=sep)  # text mode: not deprecated
+            except ValueError:  # a malformed or empty cell
+                return None
         if values.size != len(self._texts) * ncol:
             return None
         self._parsed_cache = values.reshape(-1, ncol)
@@ -327,6 +329,31 @@ class _Table:
             shown = cell if len(cell) <= 40 else cell[:37] + "..."
             raise InputError(f"non-numeric {what} cell {shown!r} {where}", self.path)
         return out.reshape(-1, ncol)
+
+
+def _parse_delimited(body: bytes, delimiter: str, n_rows: int, ncol: int) -> np.ndarray | None:
+    """``body`` (plain numbers only, checked by the caller) parsed by pandas' C reader, which
+    xarray has already imported: ~2.5x faster than ``np.fromstring`` on a 2000 x 200 map.
+    ``None`` where the cells do not form a full ``n_rows x ncol`` table of numbers (the
+    caller then decides, with its messages)."""
+    import io
+
+    import pandas as pd
+
+    # pandas 2 parses floats with its own routine unless asked to round like float();
+    # pandas 3 rounds correctly by default and deprecates the option.
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(body), sep=delimiter, header=None, engine="c", dtype=float,
+            skip_blank_lines=False, **exact,
+        )  # fmt: skip
+    except (ValueError, pd.errors.ParserError):  # a malformed cell, a ragged row
+        return None
+    values = frame.to_numpy(dtype=float)
+    if values.shape != (n_rows, ncol) or np.isnan(values).any():  # a short row or empty cell
+        return None
+    return values.ravel()
 
 
 def _is_number(cell: str) -> bool:
