@@ -75,8 +75,33 @@ def _array_to_jsonable(a: np.ndarray) -> Any:
 
 
 def dumps(obj: Any) -> str:
-    """Deterministic, indented JSON text."""
-    return json.dumps(to_jsonable(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
+    """Deterministic, indented JSON text; a list of plain values (a series of numbers) is
+    written on one line.
+
+    >>> print(dumps({"d": 1.5, "msd": {"t_ns": [0.1, 0.2], "err": [None, 3.0]}}), end="")
+    {
+      "d": 1.5,
+      "msd": {
+        "t_ns": [0.1, 0.2],
+        "err": [null, 3.0]
+      }
+    }
+    """
+    return _dumps_json(to_jsonable(obj), "") + "\n"
+
+
+def _dumps_json(obj: Any, pad: str) -> str:
+    """``json.dumps(obj, indent=2)`` except that lists without containers stay on one line.
+
+    json's indented output is written by its pure-Python encoder, element by element
+    (60 ms for an analysis of 2000 frames); the compact C encoder writes each series."""
+    inner = pad + "  "
+    if isinstance(obj, dict) and obj:
+        items = (f"{inner}{json.dumps(str(k))}: {_dumps_json(v, inner)}" for k, v in obj.items())
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(v, dict | list) for v in obj):
+        return "[\n" + ",\n".join(inner + _dumps_json(v, inner) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj, allow_nan=False)
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
@@ -364,7 +389,7 @@ class ResultProtocol:
         out = prepare_output_dir(
             out_dir, inputs=self.input_paths() if own else _input_paths_of(data)
         )
-        text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+        text = _dumps_json(data, "") + "\n"
         written = [write_text(out / "results.json", text)]
         written += self._write_data(out)
         if report:
