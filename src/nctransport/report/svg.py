@@ -116,7 +116,7 @@ def encode_png(rgba: np.ndarray) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
         + chunk(b"IEND", b"")
     )
 
@@ -204,8 +204,8 @@ _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _fmt(v: float) -> str:
-    """Compact coordinates: two decimals are below a pixel's hundredth."""
-    return f"{v:.2f}".rstrip("0").rstrip(".")
+    """Coordinates to a tenth of a pixel (finer than any screen shows at 100 px/inch)."""
+    return f"{v:.1f}"
 
 
 def _text_width(text: str, size_px: float) -> float:
@@ -719,11 +719,12 @@ def _draw_artist(a: Any, sx: _Scale, sy: _Scale, box: tuple[float, ...]) -> str:
         lo, hi = sy(a.y - e), sy(a.y + e)
         cap = 2.0
         d = []
-        for xi, l, u, good in zip(px, lo, hi, ok, strict=True):
+        caps = f"h{_fmt(2 * cap)}"
+        for xi, l, u, good in zip(px.tolist(), lo.tolist(), hi.tolist(), ok.tolist(), strict=True):
             if good and math.isfinite(l) and math.isfinite(u) and abs(u - l) > 0.5:
                 d.append(
-                    f"M{_fmt(xi)} {_fmt(l)}V{_fmt(u)}M{_fmt(xi - cap)} {_fmt(l)}"
-                    f"h{_fmt(2 * cap)}M{_fmt(xi - cap)} {_fmt(u)}h{_fmt(2 * cap)}"
+                    f"M{xi:.1f} {l:.1f}V{u:.1f}M{xi - cap:.1f} {l:.1f}{caps}"
+                    f"M{xi - cap:.1f} {u:.1f}{caps}"
                 )
         if d:
             out.append(
@@ -732,10 +733,10 @@ def _draw_artist(a: Any, sx: _Scale, sy: _Scale, box: tuple[float, ...]) -> str:
             )
     if a.ls is not None:
         segs, pen = [], False
-        for xi, yi, good in zip(px, py, ok, strict=True):
+        for xi, yi, good in zip(px.tolist(), py.tolist(), ok.tolist(), strict=True):
             if good:
-                segs.append(f"{'L' if pen else 'M'}{_fmt(xi)} {_fmt(yi)}")
-            pen = bool(good)
+                segs.append(f"{'L' if pen else 'M'}{xi:.1f} {yi:.1f}")
+            pen = good
         if segs:
             out.append(
                 f'<path d="{"".join(segs)}" stroke="{a.color}" stroke-width="{_fmt(a.lw)}" '
@@ -743,17 +744,14 @@ def _draw_artist(a: Any, sx: _Scale, sy: _Scale, box: tuple[float, ...]) -> str:
             )
     if a.marker is not None:
         r = max(a.ms * _PT / 2, 0.8) if a.marker != "." else 1.2
+        xs, ys = (px[ok] - r).tolist(), py[ok].tolist()
         if a.marker == "s":
-            d = "".join(
-                f"M{_fmt(xi - r)} {_fmt(yi - r)}h{_fmt(2 * r)}v{_fmt(2 * r)}h{_fmt(-2 * r)}z"
-                for xi, yi in zip(px[ok], py[ok], strict=True)
-            )
+            shape = f"h{_fmt(2 * r)}v{_fmt(2 * r)}h{_fmt(-2 * r)}z"
+            d = "".join(f"M{xi:.1f} {yi - r:.1f}{shape}" for xi, yi in zip(xs, ys, strict=True))
         else:  # a circle as two arcs: one path for all markers
-            d = "".join(
-                f"M{_fmt(xi - r)} {_fmt(yi)}a{_fmt(r)} {_fmt(r)} 0 1 0 {_fmt(2 * r)} 0"
-                f"a{_fmt(r)} {_fmt(r)} 0 1 0 {_fmt(-2 * r)} 0"
-                for xi, yi in zip(px[ok], py[ok], strict=True)
-            )
+            rr = f"{_fmt(r)} {_fmt(r)} 0 1 0 "
+            shape = f"a{rr}{_fmt(2 * r)} 0a{rr}{_fmt(-2 * r)} 0"
+            d = "".join(f"M{xi:.1f} {yi:.1f}{shape}" for xi, yi in zip(xs, ys, strict=True))
         if d:
             out.append(f'<path d="{d}" fill="{a.color}" stroke="none"{opacity}/>')
     return "".join(out)
