@@ -38,7 +38,12 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        if obj and all(type(v) in _PLAIN for v in obj):  # long plain series: no recursion
+        types = set(map(type, obj))
+        if types <= _PLAIN:  # a plain series: no call per element
+            if float not in types or (
+                types == {float} and np.isfinite(np.fromiter(obj, float, len(obj))).all()
+            ):
+                return list(obj)
             # inf - inf and nan - nan are nan: non-finite floats become None
             return [None if type(v) is float and v - v != 0.0 else v for v in obj]
         return [to_jsonable(v) for v in obj]
@@ -99,7 +104,7 @@ def _dumps_json(obj: Any, pad: str) -> str:
     if isinstance(obj, dict) and obj:
         items = (f"{inner}{json.dumps(str(k))}: {_dumps_json(v, inner)}" for k, v in obj.items())
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list) and any(isinstance(v, dict | list) for v in obj):
+    if isinstance(obj, list) and not _PLAIN.issuperset(map(type, obj)):
         return "[\n" + ",\n".join(inner + _dumps_json(v, inner) for v in obj) + "\n" + pad + "]"
     return json.dumps(obj, allow_nan=False)
 
