@@ -91,6 +91,58 @@ def save_netcdf(ds: xr.Dataset, path: str | Path, *, compress: bool = True) -> P
     return Path(path)
 
 
+def _read_deflated(path: Path, raw: xr.Dataset) -> np.ndarray | None:
+    """The ``signal`` variable of an open file read chunk by chunk with :mod:`zlib`, or None
+    when it is not a plain float array compressed by deflate alone (xarray reads it then).
+
+    Same values as xarray's read (a NaN ``_FillValue`` masks nothing), for less CPU time:
+    HDF5's own chunk pipeline costs ~0.3 s more on a 200 x 512 x 512 stack (issue 17), and
+    it leaves ~25 MB of freed decompression buffers behind.
+    """
+    import math
+    import zlib
+
+    import h5py
+
+    var = raw.get(SIGNAL)
+    if var is None:
+        return None
+    enc = var.encoding
+    fill = enc.get("_FillValue")
+    if (
+        var.dtype.kind != "f"
+        or enc.get("dtype") != var.dtype
+        or not var.dtype.isnative
+        or any(k in enc or k in var.attrs for k in ("scale_factor", "add_offset", "missing_value"))
+        or (fill is not None and not np.isnan(fill))
+    ):
+        return None
+    try:
+        with h5py.File(path, "r") as f:
+            dset = f.get(SIGNAL)
+            if not isinstance(dset, h5py.Dataset) or dset.shape != var.shape or not dset.chunks:
+                return None
+            dcpl = dset.id.get_create_plist()
+            filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+            n_chunks = math.prod(-(-n // c) for n, c in zip(dset.shape, dset.chunks, strict=True))
+            if filters != [h5py.h5z.FILTER_DEFLATE] or dset.id.get_num_chunks() != n_chunks:
+                return None  # other filters, or unwritten chunks (fill values)
+            out = np.empty(dset.shape, dtype=dset.dtype)
+            size = math.prod(dset.chunks)
+            for sel in dset.iter_chunks():
+                mask, data = dset.id.read_direct_chunk(tuple(s.start for s in sel))
+                if mask:  # a filter was skipped for this chunk
+                    return None
+                block = np.frombuffer(zlib.decompress(data), dtype=dset.dtype)
+                if block.size != size:
+                    return None
+                edge = tuple(slice(0, s.stop - s.start) for s in sel)
+                out[sel] = block.reshape(dset.chunks)[edge]  # edge chunks are padded
+            return out
+    except (OSError, ValueError, zlib.error):
+        return None
+
+
 def read_netcdf(path: Path) -> xr.Dataset:
     """Read a NetCDF/HDF5 file written by nctransport (or any with a ``signal`` variable)."""
     from nctransport.errors import ResourceError
@@ -105,7 +157,12 @@ def read_netcdf(path: Path) -> xr.Dataset:
                 check_memory(3 * raw.nbytes, "loading its arrays (decompressed, with copies)")
             except ResourceError as exc:
                 raise ResourceError(exc.message, path) from None
-            ds = raw.load()
+            signal = _read_deflated(path, raw)
+            if signal is None:
+                ds = raw.load()
+            else:  # the other (small) variables through xarray
+                ds = raw.drop_vars([SIGNAL]).load()
+                ds[SIGNAL] = xr.Variable(raw[SIGNAL].dims, signal, raw[SIGNAL].attrs)
     except ResourceError:
         raise
     except Exception as exc:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from nctransport.microscopy.profile_models import lazy_njit
+from nctransport.microscopy.profile_models import _FAST, lazy_njit
 
 #: Window half-width in units of the profile's own RMS width.
 WINDOW_SIGMAS = 4.0
@@ -115,7 +115,7 @@ def windowed_moments(
     if two_d:  # images: each frame on a box around its window (see _image_moments)
         parts = [
             _image_moments(
-                np.asarray(frames[i], dtype=float),
+                frames[i],  # as stored (float32 stays): only the box is converted
                 _frame_var(noise_var, nv, i, frames.shape[1:]),
                 (np.asarray(coords[0], float), np.asarray(coords[1], float)),
                 cen[i],
@@ -249,7 +249,7 @@ def _image_moments(
         full_var = np.broadcast_to(var, img.shape) if np.ndim(var) == 0 else var
         valid = np.isfinite(img)
         totals = (
-            float(np.where(valid, img, 0.0).sum()),
+            float(np.sum(img, where=valid, dtype=float)),  # float64 sum of float32 pixels
             int(valid.sum()),
             float(np.where(valid, full_var, 0.0).sum()),
         )
@@ -280,7 +280,7 @@ def _image_moments(
             continue
         yy, xx = np.meshgrid(y[iy], x[ix], indexing="ij")
         out = _moments_batch(
-            img[iy, ix].reshape(1, -1),
+            np.asarray(img[iy, ix], dtype=float).reshape(1, -1),
             np.asarray(full_var[iy, ix], dtype=float).reshape(1, -1),
             [yy.ravel(), xx.ravel()],
             np.asarray(c, dtype=float).reshape(1, 2),
@@ -577,7 +577,10 @@ def _box_moments_kernel_py(
         res[10] = -1.0 if left else 0.0
 
 
-_box_moments_kernel = lazy_njit(cache=True, error_model="numpy")(_box_moments_kernel_py)
+# fastmath: the window sums may be reassociated (vectorised); NaN tests stay exact.
+_box_moments_kernel = lazy_njit(cache=True, error_model="numpy", fastmath=_FAST)(
+    _box_moments_kernel_py
+)
 
 
 def _frame_var_pass_py(
@@ -593,25 +596,32 @@ def _frame_var_pass_py(
     for j in range(nx):
         d = x[j] - cx
         gx[j] = np.exp(d * d * inv)
+    v = np.empty(nx)
     s_img = 0.0
     n = 0
     s_var = 0.0
     for i in range(ny):
         d = y[i] - cy
         gy = np.exp(d * d * inv)
-        in_y = y0 <= i < y1
+        row = img[i]
+        orow = off[i]
+        vrow = ov[i]
+        # Branch-free loops over whole rows, stores and sums apart (LLVM vectorises
+        # neither a loop that does both nor a conditional store); then the box is copied.
         for j in range(nx):
-            v = max(A * (gy * gx[j]) + B + off[i, j], 1.0) + ov[i, j]
-            if in_y and x0 <= j < x1:
-                box[i - y0, j - x0] = v
-            p = img[i, j]
-            if p == p:
-                s_img += p
-                n += 1
-                s_var += v
+            v[j] = max(A * (gy * gx[j]) + B + orow[j], 1.0) + vrow[j]
+        for j in range(nx):
+            p = row[j]
+            ok = p == p
+            s_img += p if ok else 0.0
+            n += ok
+            s_var += v[j] if ok else 0.0
+        if y0 <= i < y1:
+            for j in range(x1 - x0):
+                box[i - y0, j] = v[x0 + j]
     tot[0] = s_img
     tot[1] = n
     tot[2] = s_var
 
 
-_frame_var_pass = lazy_njit(cache=True, error_model="numpy")(_frame_var_pass_py)
+_frame_var_pass = lazy_njit(cache=True, error_model="numpy", fastmath=_FAST)(_frame_var_pass_py)
