@@ -96,7 +96,7 @@ def _read_deflated(path: Path, raw: xr.Dataset) -> np.ndarray | None:
     when it is not a plain float array compressed by deflate alone (xarray reads it then).
 
     Same values as xarray's read (a NaN ``_FillValue`` masks nothing), for less CPU time:
-    HDF5's own chunk pipeline costs ~0.3 s more on a 200 x 512 x 512 stack (issue 17), and
+    HDF5's own chunk pipeline cost ~0.15 s more CPU on a 200 x 512 x 512 stack (issue 17), and
     it leaves ~25 MB of freed decompression buffers behind.
     """
     import math
