@@ -160,3 +160,27 @@ def test_signal_read_chunk_by_chunk_equals_xarray(
     loaded = read_netcdf(path)
     assert loaded["signal"].dtype == dtype
     np.testing.assert_array_equal(loaded["signal"].values, sig)
+
+
+def test_corrupt_chunk_is_an_input_error(tmp_path: Path) -> None:
+    """A damaged compressed chunk (a broken disk) is neither read as numbers nor a crash."""
+    import h5py
+
+    from nctransport.errors import InputError
+    from nctransport.io.netcdf import _read_deflated
+
+    sig = np.random.default_rng(1).poisson(5.0, (6, 8, 8)).astype(np.float32)
+    ds = make_dataset(sig, {"t": np.arange(6) * 1e-9, "y": np.arange(8) * 1e-7,
+                            "x": np.arange(8) * 1e-7})  # fmt: skip
+    path = tmp_path / "s.nc"
+    ds.to_netcdf(path, engine="h5netcdf",
+                 encoding={"signal": {"zlib": True, "chunksizes": (3, 8, 8)}})  # fmt: skip
+    with h5py.File(path, "r") as f:
+        info = f["signal"].id.get_chunk_info(1)
+    with open(path, "r+b") as fh:  # keep the zlib header, scramble the deflate stream
+        fh.seek(info.byte_offset + 2)
+        fh.write(b"\xff" * min(40, info.size - 2))
+    with xr.open_dataset(path, engine="h5netcdf") as raw:
+        assert _read_deflated(path, raw) is None  # left to xarray, which reports it
+    with pytest.raises(InputError, match="s.nc"):
+        read_netcdf(path)
