@@ -1122,6 +1122,116 @@ OCCUPIED_BIT = 2
 _CLEAR_OCC = np.int8(~OCCUPIED_BIT)
 
 
+@njit(cache=True, _nrt=False)
+def _plane_attempts(
+    a0,
+    k0,
+    cnt,
+    ubuf,
+    cidx,
+    S,
+    X,
+    UX,
+    UY,
+    site_state,
+    odx,
+    ody,
+    dlin,
+    acc_p,
+    fast,
+    nf,
+    hs,
+    zf,
+    z,
+    nx,
+    n,
+    setb,
+    memory,
+    periodic,
+):
+    """Hop attempts of :func:`run_stepping_plane`'s slots ``a0 .. a0 + cnt - 1``, in order,
+    slot ``a0 + i`` with the draw ``ubuf[k0 + i]``; returns (hops, candidates, nf).
+
+    A function of its own, called once per step (or per run of slots between two decays),
+    so that the compiler keeps this loop's few values in registers instead of spilling the
+    whole kernel's; compiled without reference counting (``_nrt=False``: it allocates
+    nothing), so a call does not incref and decref each array. Indices are unsigned where
+    they are known to be in range: no negative-index wraparound per array access."""
+    hs_ = hs
+    m = 0
+    for i in range(cnt):
+        cidx[m] = i
+        m += ubuf[k0 + i] < hs_
+    hops = 0
+    zmax = np.uint64(z - 1)
+    base = np.uint64(a0)
+    kb = np.uint64(k0)
+    if periodic:
+        for c in range(m):
+            i = np.uint64(cidx[c])
+            ai = base + i
+            w = ubuf[kb + i] * zf
+            o = min(np.uint64(w), zmax)
+            f = w - float(o)
+            s0 = S[ai]
+            jx = X[ai] + odx[o]
+            j = s0 + dlin[o]
+            # wrap the column, then the row through the linear index (jx is inside now)
+            if jx < 0:
+                jx += nx
+                j += nx
+            elif jx >= nx:
+                jx -= nx
+                j -= nx
+            if j < 0:
+                j += n
+            elif j >= n:
+                j -= n
+            ju = np.uint64(j)
+            v = site_state[ju]
+            if (v & OCCUPIED_BIT) != 0 or not f < acc_p[np.uint64(v & 1)]:
+                continue
+            hops += 1
+            site_state[np.uint64(s0)] &= _CLEAR_OCC
+            if memory and (v & 1) == 0:
+                fast[np.uint64(nf)] = j
+                nf += 1
+            site_state[ju] = v | setb
+            UX[ai] += odx[o]
+            UY[ai] += ody[o]
+            S[ai] = j
+            X[ai] = jx
+        return hops, m, nf
+    nxu = np.uint64(nx)
+    nu = np.uint64(n)
+    for c in range(m):
+        i = np.uint64(cidx[c])
+        ai = base + i
+        w = ubuf[kb + i] * zf
+        o = min(np.uint64(w), zmax)
+        f = w - float(o)
+        s0 = S[ai]
+        jx = X[ai] + odx[o]
+        j = s0 + dlin[o]
+        ju = np.uint64(j)
+        # open lattice: the target is inside when its column is and then, j being
+        # jx + nx * jy, when its linear index is (one unsigned comparison each)
+        if np.uint64(jx) >= nxu or ju >= nu:
+            continue
+        v = site_state[ju]
+        if (v & OCCUPIED_BIT) != 0 or not f < acc_p[np.uint64(v & 1)]:
+            continue
+        hops += 1
+        site_state[np.uint64(s0)] &= _CLEAR_OCC
+        if memory and (v & 1) == 0:
+            fast[np.uint64(nf)] = j
+            nf += 1
+        site_state[ju] = v | setb
+        S[ai] = j
+        X[ai] = jx
+    return hops, m, nf
+
+
 @njit(cache=True)
 def run_stepping_plane(
     lat_i,
@@ -1155,9 +1265,11 @@ def run_stepping_plane(
     every draw, every sum and every output is the same as there. What is saved is the
     indirection, the per-axis loops and the separate occupancy grid: occupancy is bit
     :data:`OCCUPIED_BIT` of ``site_state`` (one byte to load per hop attempt), cleared again
-    before returning, so nothing lattice-sized is allocated or reset per pulse. In a step
-    in which no particle decays (almost all of them) the particles whose draw is not a hop
-    candidate (30% in the memory model) are skipped without a mispredicted branch.
+    before returning, so nothing lattice-sized is allocated or reset per pulse. The hop
+    attempts run in :func:`_plane_attempts`: in a step in which no particle decays (almost
+    all of them) one call does every slot; otherwise one call per run of slots up to a
+    decaying particle, whose decay (freeing its site) comes before the next slot's attempt.
+    The row of a particle is not stored on an open lattice: it is recomputed when recorded.
     """
     np.random.seed(seed)
     rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
@@ -1176,11 +1288,13 @@ def run_stepping_plane(
         acc_p[k] = 2.0 if r >= 1.0 else r
     nx = lat_i[1]
     ny = lat_i[2]
+    n = nx * ny
     periodic = lat_i[4] == 1
     a = lat_f[0]
     cx0 = lat_f[1]
     cy0 = lat_f[2]
     z0 = (0.0 - lat_f[3]) * a
+    inv_nx = 1.0 / nx
     hs = cum_w[0, z - 1]
     zf = z / hs if hs > 0.0 else 0.0
     odx = np.empty(z, np.int64)
@@ -1192,7 +1306,6 @@ def run_stepping_plane(
         dlin[o] = offs[o, 0] + nx * offs[o, 1]
     S = init_site.copy()
     X = np.empty(N, np.int64)
-    Y = np.empty(N, np.int64)
     UX = np.zeros(N, np.int64)
     UY = np.zeros(N, np.int64)
     X0 = np.empty(N)
@@ -1204,9 +1317,8 @@ def run_stepping_plane(
         TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
         site = S[p]
         X[p] = site % nx
-        Y[p] = site // nx
         X0[p] = (X[p] - cx0) * a
-        Y0[p] = (Y[p] - cy0) * a
+        Y0[p] = (site // nx - cy0) * a
         if memory and (site_state[site] & 1) == 0:
             fast[nfast[0]] = site
             nfast[0] += 1
@@ -1236,7 +1348,8 @@ def run_stepping_plane(
                     xb[1] = Y0[ai] + UY[ai] * a
                 else:
                     xb[0] = (X[ai] - cx0) * a
-                    xb[1] = (Y[ai] - cy0) * a
+                    # the row, exactly: S - X is a multiple of nx (rounding absorbs 1/nx)
+                    xb[1] = (math.floor((S[ai] - X[ai]) * inv_nx + 0.5) - cy0) * a
                 x0b[0] = X0[ai]
                 x0b[1] = Y0[ai]
                 _record(kf, 0, xb, x0b, 0.0, counts, mom, roi_f, roi_i, dim)
@@ -1246,120 +1359,66 @@ def run_stepping_plane(
         step += 1.0
         _uniforms(rs, nalive, ubuf)
         rs += np.uint64(nalive) * _GOLDEN
-        if step < tmin:
-            # no particle decays in this step (tmin: the earliest decay step), so slot k
-            # gets draw k and only the particles whose draw makes a hop candidate need a
-            # look: they are listed first, without a branch. The attempt below is the one
-            # of the general loop, written out twice (a helper taking the arrays costs
-            # reference counting on every call).
-            m = 0
-            for k in range(nalive):
-                cidx[m] = k
-                m += ubuf[k] < hs
-            for c in range(m):
-                ai = cidx[c]
-                u = ubuf[ai]
-                w = u * zf
-                o = min(int(w), z - 1)
-                f = w - o
-                s0 = S[ai]
-                jx = X[ai] + odx[o]
-                jy = Y[ai] + ody[o]
-                j = s0 + dlin[o]
-                ok = True
-                if periodic:
-                    if jx < 0:
-                        jx += nx
-                    elif jx >= nx:
-                        jx -= nx
-                    if jy < 0:
-                        jy += ny
-                    elif jy >= ny:
-                        jy -= ny
-                    j = jx + nx * jy
-                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
-                    ok = False
-                if ok:
-                    v = site_state[j]
-                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
-                if ok:
-                    n_hops += 1
-                    site_state[s0] &= _CLEAR_OCC
-                    if memory and (v & 1) == 0:
-                        fast[nf] = j
-                        nf += 1
-                    site_state[j] = v | setb
-                    if periodic:
-                        UX[ai] += odx[o]
-                        UY[ai] += ody[o]
-                    S[ai] = j
-                    X[ai] = jx
-                    Y[ai] = jy
-                else:
-                    n_null += 1
-            continue
         ai = 0
         k = 0
-        while ai < nalive:
-            u = ubuf[k]
-            k += 1
-            if u < hs:
-                w = u * zf
-                o = min(int(w), z - 1)
-                f = w - o
-                s0 = S[ai]
-                jx = X[ai] + odx[o]
-                jy = Y[ai] + ody[o]
-                j = s0 + dlin[o]
-                ok = True
-                if periodic:
-                    if jx < 0:
-                        jx += nx
-                    elif jx >= nx:
-                        jx -= nx
-                    if jy < 0:
-                        jy += ny
-                    elif jy >= ny:
-                        jy -= ny
-                    j = jx + nx * jy
-                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
-                    ok = False
-                if ok:
-                    v = site_state[j]
-                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
-                if ok:
-                    n_hops += 1
-                    site_state[s0] &= _CLEAR_OCC
-                    if memory and (v & 1) == 0:
-                        fast[nf] = j
-                        nf += 1
-                    site_state[j] = v | setb
-                    if periodic:
-                        UX[ai] += odx[o]
-                        UY[ai] += ody[o]
-                    S[ai] = j
-                    X[ai] = jx
-                    Y[ai] = jy
-                else:
-                    n_null += 1
-            if TQ[ai] == step:
-                ch = _state_channel(0, conv, krad, knr, q0)
-                stats[S_RAD if ch == -1 else S_NONRAD] += 1
-                site_state[S[ai]] &= _CLEAR_OCC
-                nalive -= 1
-                S[ai] = S[nalive]
-                X[ai] = X[nalive]
-                Y[ai] = Y[nalive]
-                UX[ai] = UX[nalive]
-                UY[ai] = UY[nalive]
-                X0[ai] = X0[nalive]
-                Y0[ai] = Y0[nalive]
-                TQ[ai] = TQ[nalive]
-                continue
-            ai += 1
-        tmin = INF  # some particle decayed: the earliest decay step is found again
-        for k in range(nalive):
-            tmin = min(tmin, TQ[k])
+        while True:
+            # slots ai .. d: hop attempts (draws k ..), then slot d decays (or d = nalive:
+            # no decay left in this step; tmin, the earliest decay step, says so at once)
+            d = nalive
+            if step >= tmin:
+                d = ai
+                while d < nalive and TQ[d] != step:
+                    d += 1
+            cnt = min(d + 1, nalive) - ai
+            hops, m, nf = _plane_attempts(
+                ai,
+                k,
+                cnt,
+                ubuf,
+                cidx,
+                S,
+                X,
+                UX,
+                UY,
+                site_state,
+                odx,
+                ody,
+                dlin,
+                acc_p,
+                fast,
+                nf,
+                hs,
+                zf,
+                z,
+                nx,
+                n,
+                setb,
+                memory,
+                periodic,
+            )
+            n_hops += hops
+            n_null += m - hops
+            if d == nalive:
+                break
+            k += cnt
+            ch = _state_channel(0, conv, krad, knr, q0)
+            stats[S_RAD if ch == -1 else S_NONRAD] += 1
+            site_state[S[d]] &= _CLEAR_OCC
+            nalive -= 1
+            S[d] = S[nalive]
+            X[d] = X[nalive]
+            UX[d] = UX[nalive]
+            UY[d] = UY[nalive]
+            X0[d] = X0[nalive]
+            Y0[d] = Y0[nalive]
+            TQ[d] = TQ[nalive]
+            ai = d
+            if ai >= nalive:
+                break
+        if step >= tmin:
+            tmin = INF  # some particle decayed: the earliest decay step is found again
+            for k in range(nalive):
+                tmin = min(tmin, TQ[k])
     nfast[0] = nf
     stats[S_HOPS] += n_hops
     stats[S_NULL] += n_null
