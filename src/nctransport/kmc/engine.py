@@ -1122,6 +1122,14 @@ OCCUPIED_BIT = 2
 _CLEAR_OCC = np.int8(~OCCUPIED_BIT)
 
 
+#: Fields of a particle's slot in :func:`run_stepping_plane`'s ``P`` (int64, 4 per slot):
+#: its site, its column, and its unwrapped displacement in sites (periodic lattice).
+_P_SITE, _P_X, _P_UX, _P_UY = 0, 1, 2, 3
+#: Fields of an offset's entry in ``OFS`` (int64, 4 per offset): column step, step of the
+#: linear index, row step.
+_O_DX, _O_DLIN, _O_DY = 0, 1, 2
+
+
 @njit(cache=True, _nrt=False)
 def _plane_attempts(
     a0,
@@ -1129,15 +1137,11 @@ def _plane_attempts(
     cnt,
     ubuf,
     cidx,
-    S,
-    X,
-    UX,
-    UY,
+    P,
     site_state,
-    odx,
-    ody,
-    dlin,
-    acc_p,
+    OFS,
+    acc0,
+    acc1,
     fast,
     nf,
     hs,
@@ -1153,29 +1157,32 @@ def _plane_attempts(
     slot ``a0 + i`` with the draw ``ubuf[k0 + i]``; returns (hops, candidates, nf).
 
     A function of its own, called once per step (or per run of slots between two decays),
-    so that the compiler keeps this loop's few values in registers instead of spilling the
-    whole kernel's; compiled without reference counting (``_nrt=False``: it allocates
-    nothing), so a call does not incref and decref each array. Indices are unsigned where
-    they are known to be in range: no negative-index wraparound per array access."""
-    hs_ = hs
+    with few arguments (a slot's fields interleaved in ``P``, an offset's in ``OFS``), so
+    that the compiler keeps this loop's values in registers instead of spilling the whole
+    kernel's; compiled without reference counting (``_nrt=False``: it allocates nothing),
+    so a call does not incref and decref each array. Indices are unsigned where they are
+    known to be in range: no negative-index wraparound per array access."""
     m = 0
+    kb = np.uint64(k0)
     for i in range(cnt):
         cidx[m] = i
-        m += ubuf[k0 + i] < hs_
+        m += ubuf[kb + np.uint64(i)] < hs
     hops = 0
     zmax = np.uint64(z - 1)
     base = np.uint64(a0)
-    kb = np.uint64(k0)
+    four = np.uint64(4)
     if periodic:
         for c in range(m):
             i = np.uint64(cidx[c])
-            ai = base + i
+            pa = (base + i) * four
             w = ubuf[kb + i] * zf
             o = min(np.uint64(w), zmax)
             f = w - float(o)
-            s0 = S[ai]
-            jx = X[ai] + odx[o]
-            j = s0 + dlin[o]
+            oa = o * four
+            s0 = P[pa]
+            dx = OFS[oa]
+            jx = P[pa + np.uint64(_P_X)] + dx
+            j = s0 + OFS[oa + np.uint64(_O_DLIN)]
             # wrap the column, then the row through the linear index (jx is inside now)
             if jx < 0:
                 jx += nx
@@ -1189,7 +1196,7 @@ def _plane_attempts(
                 j -= n
             ju = np.uint64(j)
             v = site_state[ju]
-            if (v & OCCUPIED_BIT) != 0 or not f < acc_p[np.uint64(v & 1)]:
+            if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
                 continue
             hops += 1
             site_state[np.uint64(s0)] &= _CLEAR_OCC
@@ -1197,29 +1204,30 @@ def _plane_attempts(
                 fast[np.uint64(nf)] = j
                 nf += 1
             site_state[ju] = v | setb
-            UX[ai] += odx[o]
-            UY[ai] += ody[o]
-            S[ai] = j
-            X[ai] = jx
+            P[pa] = j
+            P[pa + np.uint64(_P_X)] = jx
+            P[pa + np.uint64(_P_UX)] += dx
+            P[pa + np.uint64(_P_UY)] += OFS[oa + np.uint64(_O_DY)]
         return hops, m, nf
     nxu = np.uint64(nx)
     nu = np.uint64(n)
     for c in range(m):
         i = np.uint64(cidx[c])
-        ai = base + i
+        pa = (base + i) * four
         w = ubuf[kb + i] * zf
         o = min(np.uint64(w), zmax)
         f = w - float(o)
-        s0 = S[ai]
-        jx = X[ai] + odx[o]
-        j = s0 + dlin[o]
+        oa = o * four
+        s0 = P[pa]
+        jx = P[pa + np.uint64(_P_X)] + OFS[oa]
+        j = s0 + OFS[oa + np.uint64(_O_DLIN)]
         ju = np.uint64(j)
         # open lattice: the target is inside when its column is and then, j being
         # jx + nx * jy, when its linear index is (one unsigned comparison each)
         if np.uint64(jx) >= nxu or ju >= nu:
             continue
         v = site_state[ju]
-        if (v & OCCUPIED_BIT) != 0 or not f < acc_p[np.uint64(v & 1)]:
+        if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
             continue
         hops += 1
         site_state[np.uint64(s0)] &= _CLEAR_OCC
@@ -1227,8 +1235,8 @@ def _plane_attempts(
             fast[np.uint64(nf)] = j
             nf += 1
         site_state[ju] = v | setb
-        S[ai] = j
-        X[ai] = jx
+        P[pa] = j
+        P[pa + np.uint64(_P_X)] = jx
     return hops, m, nf
 
 
@@ -1281,11 +1289,12 @@ def run_stepping_plane(
     max_scale = 0.0
     for sv in site_scale:
         max_scale = max(max_scale, sv)
-    acc_p = np.ones(2)
+    # acceptance of a candidate onto a slow (0) / fast (1) target; 2 (always) for the fastest
+    acc = np.ones(2)
     for k in range(2):
         sc = site_scale[min(k, site_scale.shape[0] - 1)]
         r = sc / max_scale if max_scale > 0.0 else 0.0
-        acc_p[k] = 2.0 if r >= 1.0 else r
+        acc[k] = 2.0 if r >= 1.0 else r
     nx = lat_i[1]
     ny = lat_i[2]
     n = nx * ny
@@ -1297,17 +1306,12 @@ def run_stepping_plane(
     inv_nx = 1.0 / nx
     hs = cum_w[0, z - 1]
     zf = z / hs if hs > 0.0 else 0.0
-    odx = np.empty(z, np.int64)
-    ody = np.empty(z, np.int64)
-    dlin = np.empty(z, np.int64)
+    OFS = np.zeros(4 * z, np.int64)
     for o in range(z):
-        odx[o] = offs[o, 0]
-        ody[o] = offs[o, 1]
-        dlin[o] = offs[o, 0] + nx * offs[o, 1]
-    S = init_site.copy()
-    X = np.empty(N, np.int64)
-    UX = np.zeros(N, np.int64)
-    UY = np.zeros(N, np.int64)
+        OFS[4 * o + _O_DX] = offs[o, 0]
+        OFS[4 * o + _O_DLIN] = offs[o, 0] + nx * offs[o, 1]
+        OFS[4 * o + _O_DY] = offs[o, 1]
+    P = np.zeros(4 * N, np.int64)
     X0 = np.empty(N)
     Y0 = np.empty(N)
     TQ = np.empty(N)
@@ -1315,9 +1319,10 @@ def run_stepping_plane(
     setb = np.int8(OCCUPIED_BIT | 1) if memory else np.int8(OCCUPIED_BIT)
     for p in range(N):
         TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
-        site = S[p]
-        X[p] = site % nx
-        X0[p] = (X[p] - cx0) * a
+        site = init_site[p]
+        P[4 * p + _P_SITE] = site
+        P[4 * p + _P_X] = site % nx
+        X0[p] = (site % nx - cx0) * a
         Y0[p] = (site // nx - cy0) * a
         if memory and (site_state[site] & 1) == 0:
             fast[nfast[0]] = site
@@ -1344,12 +1349,13 @@ def run_stepping_plane(
         while kf < K and frame_steps[kf] <= t_rec:
             for ai in range(nalive):
                 if periodic:
-                    xb[0] = X0[ai] + UX[ai] * a
-                    xb[1] = Y0[ai] + UY[ai] * a
+                    xb[0] = X0[ai] + P[4 * ai + _P_UX] * a
+                    xb[1] = Y0[ai] + P[4 * ai + _P_UY] * a
                 else:
-                    xb[0] = (X[ai] - cx0) * a
-                    # the row, exactly: S - X is a multiple of nx (rounding absorbs 1/nx)
-                    xb[1] = (math.floor((S[ai] - X[ai]) * inv_nx + 0.5) - cy0) * a
+                    x = P[4 * ai + _P_X]
+                    xb[0] = (x - cx0) * a
+                    # the row, exactly: site - x is a multiple of nx (rounding absorbs 1/nx)
+                    xb[1] = (math.floor((P[4 * ai + _P_SITE] - x) * inv_nx + 0.5) - cy0) * a
                 x0b[0] = X0[ai]
                 x0b[1] = Y0[ai]
                 _record(kf, 0, xb, x0b, 0.0, counts, mom, roi_f, roi_i, dim)
@@ -1376,15 +1382,11 @@ def run_stepping_plane(
                 cnt,
                 ubuf,
                 cidx,
-                S,
-                X,
-                UX,
-                UY,
+                P,
                 site_state,
-                odx,
-                ody,
-                dlin,
-                acc_p,
+                OFS,
+                acc[0],
+                acc[1],
                 fast,
                 nf,
                 hs,
@@ -1403,12 +1405,10 @@ def run_stepping_plane(
             k += cnt
             ch = _state_channel(0, conv, krad, knr, q0)
             stats[S_RAD if ch == -1 else S_NONRAD] += 1
-            site_state[S[d]] &= _CLEAR_OCC
+            site_state[P[4 * d + _P_SITE]] &= _CLEAR_OCC
             nalive -= 1
-            S[d] = S[nalive]
-            X[d] = X[nalive]
-            UX[d] = UX[nalive]
-            UY[d] = UY[nalive]
+            for f_ in range(4):
+                P[4 * d + f_] = P[4 * nalive + f_]
             X0[d] = X0[nalive]
             Y0[d] = Y0[nalive]
             TQ[d] = TQ[nalive]
@@ -1423,5 +1423,5 @@ def run_stepping_plane(
     stats[S_HOPS] += n_hops
     stats[S_NULL] += n_null
     for ai in range(nalive):
-        site_state[S[ai]] &= _CLEAR_OCC
+        site_state[P[4 * ai + _P_SITE]] &= _CLEAR_OCC
     return 0
