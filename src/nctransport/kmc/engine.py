@@ -1161,23 +1161,30 @@ def _plane_attempts(
     that the compiler keeps this loop's values in registers instead of spilling the whole
     kernel's; compiled without reference counting (``_nrt=False``: it allocates nothing),
     so a call does not incref and decref each array. Indices are unsigned where they are
-    known to be in range: no negative-index wraparound per array access."""
+    known to be in range: no negative-index wraparound per array access. The listing pass
+    also computes each candidate's offset (its draw's interval) and stores it in the upper
+    half of the list entry: the address of the target site then depends on two loads, not
+    on a multiplication and a conversion, so a mispredicted accept/refuse branch resolves
+    sooner."""
     m = 0
     kb = np.uint64(k0)
-    for i in range(cnt):
-        cidx[m] = i
-        m += ubuf[kb + np.uint64(i)] < hs
-    hops = 0
     zmax = np.uint64(z - 1)
+    for i in range(cnt):
+        u = ubuf[kb + np.uint64(i)]
+        cidx[m] = np.uint64(i) | (min(np.uint64(u * zf), zmax) << np.uint64(32))
+        m += u < hs
+    hops = 0
     base = np.uint64(a0)
     four = np.uint64(4)
+    lo = np.uint64(0xFFFFFFFF)
+    sh = np.uint64(32)
     if periodic:
         for c in range(m):
-            i = np.uint64(cidx[c])
+            e = np.uint64(cidx[c])
+            i = e & lo
+            o = e >> sh
             pa = (base + i) * four
-            w = ubuf[kb + i] * zf
-            o = min(np.uint64(w), zmax)
-            f = w - float(o)
+            f = ubuf[kb + i] * zf - float(o)
             oa = o * four
             s0 = P[pa]
             dx = OFS[oa]
@@ -1212,11 +1219,11 @@ def _plane_attempts(
     nxu = np.uint64(nx)
     nu = np.uint64(n)
     for c in range(m):
-        i = np.uint64(cidx[c])
+        e = np.uint64(cidx[c])
+        i = e & lo
+        o = e >> sh
         pa = (base + i) * four
-        w = ubuf[kb + i] * zf
-        o = min(np.uint64(w), zmax)
-        f = w - float(o)
+        f = ubuf[kb + i] * zf - float(o)
         oa = o * four
         s0 = P[pa]
         jx = P[pa + np.uint64(_P_X)] + OFS[oa]
