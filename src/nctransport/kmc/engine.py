@@ -1169,6 +1169,8 @@ def _plane_attempts(
     m = 0
     kb = np.uint64(k0)
     zmax = np.uint64(z - 1)
+    # list the hop candidates (u < P_hop; 30% of the draws are not, in Shcherbakov-Wu 2024's
+    # model) without a branch; equal weights: u picks offset floor(u z / P_hop)
     for i in range(cnt):
         u = ubuf[kb + np.uint64(i)]
         cidx[m] = np.uint64(i) | (min(np.uint64(u * zf), zmax) << np.uint64(32))
