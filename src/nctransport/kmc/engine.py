@@ -1122,6 +1122,205 @@ OCCUPIED_BIT = 2
 _CLEAR_OCC = np.int8(~OCCUPIED_BIT)
 
 
+#: Fields of a particle's slot in :func:`run_stepping_plane`'s ``P`` (int64, 4 per slot):
+#: its site, its column, and its unwrapped displacement in sites (periodic lattice).
+_P_SITE, _P_X, _P_UX, _P_UY = 0, 1, 2, 3
+#: Fields of an offset's entry in ``OFS`` (int64, 4 per offset): column step, step of the
+#: linear index, row step.
+_O_DX, _O_DLIN, _O_DY = 0, 1, 2
+
+
+@njit(cache=True, _nrt=False)
+def _plane_attempts(
+    a0,
+    k0,
+    cnt,
+    ubuf,
+    cidx,
+    P,
+    site_state,
+    OFS,
+    acc0,
+    acc1,
+    fast,
+    nf,
+    hs,
+    zf,
+    z,
+    nx,
+    n,
+    setb,
+    memory,
+    periodic,
+):
+    """Hop attempts of :func:`run_stepping_plane`'s slots ``a0 .. a0 + cnt - 1``, in order,
+    slot ``a0 + i`` with the draw ``ubuf[k0 + i]``; returns (hops, candidates, nf).
+
+    A function of its own, called once per step (or per run of slots between two decays),
+    with few arguments (a slot's fields interleaved in ``P``, an offset's in ``OFS``), so
+    that the compiler keeps this loop's values in registers instead of spilling the whole
+    kernel's; compiled without reference counting (``_nrt=False``: it allocates nothing),
+    so a call does not incref and decref each array. Indices are unsigned where they are
+    known to be in range: no negative-index wraparound per array access. The listing pass
+    also computes each candidate's offset (its draw's interval) and stores it in the upper
+    half of the list entry: the address of the target site then depends on two loads, not
+    on a multiplication and a conversion, so a mispredicted accept/refuse branch resolves
+    sooner."""
+    m = 0
+    kb = np.uint64(k0)
+    zmax = np.uint64(z - 1)
+    # list the hop candidates (u < P_hop; 30% of the draws are not, in Shcherbakov-Wu 2024's
+    # model) without a branch; equal weights: u picks offset floor(u z / P_hop)
+    for i in range(cnt):
+        u = ubuf[kb + np.uint64(i)]
+        cidx[m] = np.uint64(i) | (min(np.uint64(u * zf), zmax) << np.uint64(32))
+        m += u < hs
+    hops = 0
+    base = np.uint64(a0)
+    four = np.uint64(4)
+    lo = np.uint64(0xFFFFFFFF)
+    sh = np.uint64(32)
+    if periodic:
+        for c in range(m):
+            e = np.uint64(cidx[c])
+            i = e & lo
+            o = e >> sh
+            pa = (base + i) * four
+            f = ubuf[kb + i] * zf - float(o)
+            oa = o * four
+            s0 = P[pa]
+            dx = OFS[oa]
+            jx = P[pa + np.uint64(_P_X)] + dx
+            j = s0 + OFS[oa + np.uint64(_O_DLIN)]
+            # wrap the column, then the row through the linear index (jx is inside now)
+            if jx < 0:
+                jx += nx
+                j += nx
+            elif jx >= nx:
+                jx -= nx
+                j -= nx
+            if j < 0:
+                j += n
+            elif j >= n:
+                j -= n
+            ju = np.uint64(j)
+            v = site_state[ju]
+            if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
+                continue
+            hops += 1
+            site_state[np.uint64(s0)] &= _CLEAR_OCC
+            if memory and (v & 1) == 0:
+                fast[np.uint64(nf)] = j
+                nf += 1
+            site_state[ju] = v | setb
+            P[pa] = j
+            P[pa + np.uint64(_P_X)] = jx
+            P[pa + np.uint64(_P_UX)] += dx
+            P[pa + np.uint64(_P_UY)] += OFS[oa + np.uint64(_O_DY)]
+        return hops, m, nf
+    nxu = np.uint64(nx)
+    nu = np.uint64(n)
+    for c in range(m):
+        e = np.uint64(cidx[c])
+        i = e & lo
+        o = e >> sh
+        pa = (base + i) * four
+        f = ubuf[kb + i] * zf - float(o)
+        oa = o * four
+        s0 = P[pa]
+        jx = P[pa + np.uint64(_P_X)] + OFS[oa]
+        j = s0 + OFS[oa + np.uint64(_O_DLIN)]
+        ju = np.uint64(j)
+        # open lattice: the target is inside when its column is and then, j being
+        # jx + nx * jy, when its linear index is (one unsigned comparison each)
+        if np.uint64(jx) >= nxu or ju >= nu:
+            continue
+        v = site_state[ju]
+        if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
+            continue
+        hops += 1
+        site_state[np.uint64(s0)] &= _CLEAR_OCC
+        if memory and (v & 1) == 0:
+            fast[np.uint64(nf)] = j
+            nf += 1
+        site_state[ju] = v | setb
+        P[pa] = j
+        P[pa + np.uint64(_P_X)] = jx
+    return hops, m, nf
+
+
+@njit(cache=True)
+def _plane_record(
+    kf, nalive, P, X0, Y0, periodic, a, cx0, cy0, z0, inv_nx, counts, mom, roi_f, roi_i, dim
+):
+    """:func:`_record` of every particle of :func:`run_stepping_plane` in frame ``kf`` (state 0,
+    energy 0, z = ``z0``): the same sums, each moment summed in a local variable from its
+    value in ``mom`` and stored back once (the same additions in the same order, so the
+    same bytes), without a call, array indexing and position buffers per particle."""
+    mn = mom[kf, 0, M_N]
+    mx = mom[kf, 0, M_X]
+    my = mom[kf, 0, M_X + 1]
+    mz = mom[kf, 0, M_X + 2]
+    mxx = mom[kf, 0, M_XX]
+    myy = mom[kf, 0, M_XX + 1]
+    mzz = mom[kf, 0, M_XX + 2]
+    mdx = mom[kf, 0, M_D2]
+    mdy = mom[kf, 0, M_D2 + 1]
+    mdz = mom[kf, 0, M_D2 + 2]
+    me = mom[kf, 0, M_E]
+    rx = roi_f[0]
+    ry = roi_f[1]
+    pix = roi_f[2]
+    nbx = roi_i[0]
+    nby = roi_i[1]
+    line = roi_i[2] == 1
+    dz = z0 - z0
+    for ai in range(nalive):
+        if periodic:
+            x = X0[ai] + P[4 * ai + _P_UX] * a
+            y = Y0[ai] + P[4 * ai + _P_UY] * a
+        else:
+            c = P[4 * ai + _P_X]
+            x = (c - cx0) * a
+            # the row, exactly: site - column is a multiple of nx (rounding absorbs 1/nx)
+            y = (math.floor((P[4 * ai + _P_SITE] - c) * inv_nx + 0.5) - cy0) * a
+        mn += 1.0
+        mx += x
+        mxx += x * x
+        d = x - X0[ai]
+        mdx += d * d
+        my += y
+        myy += y * y
+        d = y - Y0[ai]
+        mdy += d * d
+        mz += z0
+        mzz += z0 * z0
+        mdz += dz * dz
+        me += 0.0
+        fx = (x - rx) / pix
+        if fx < 0.0 or fx >= nbx:
+            continue
+        iy = 0
+        if dim >= 2:
+            fy = (y - ry) / pix
+            if fy < 0.0 or fy >= nby:
+                continue
+            if line:
+                iy = int(fy)
+        counts[kf, 0, iy, int(fx)] += 1
+    mom[kf, 0, M_N] = mn
+    mom[kf, 0, M_X] = mx
+    mom[kf, 0, M_X + 1] = my
+    mom[kf, 0, M_X + 2] = mz
+    mom[kf, 0, M_XX] = mxx
+    mom[kf, 0, M_XX + 1] = myy
+    mom[kf, 0, M_XX + 2] = mzz
+    mom[kf, 0, M_D2] = mdx
+    mom[kf, 0, M_D2 + 1] = mdy
+    mom[kf, 0, M_D2 + 2] = mdz
+    mom[kf, 0, M_E] = me
+
+
 @njit(cache=True)
 def run_stepping_plane(
     lat_i,
@@ -1155,9 +1354,11 @@ def run_stepping_plane(
     every draw, every sum and every output is the same as there. What is saved is the
     indirection, the per-axis loops and the separate occupancy grid: occupancy is bit
     :data:`OCCUPIED_BIT` of ``site_state`` (one byte to load per hop attempt), cleared again
-    before returning, so nothing lattice-sized is allocated or reset per pulse. In a step
-    in which no particle decays (almost all of them) the particles whose draw is not a hop
-    candidate (30% in the memory model) are skipped without a mispredicted branch.
+    before returning, so nothing lattice-sized is allocated or reset per pulse. The hop
+    attempts run in :func:`_plane_attempts`: in a step in which no particle decays (almost
+    all of them) one call does every slot; otherwise one call per run of slots up to a
+    decaying particle, whose decay (freeing its site) comes before the next slot's attempt.
+    The row of a particle is not stored on an open lattice: it is recomputed when recorded.
     """
     np.random.seed(seed)
     rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
@@ -1169,32 +1370,29 @@ def run_stepping_plane(
     max_scale = 0.0
     for sv in site_scale:
         max_scale = max(max_scale, sv)
-    acc_p = np.ones(2)
+    # acceptance of a candidate onto a slow (0) / fast (1) target; 2 (always) for the fastest
+    acc = np.ones(2)
     for k in range(2):
         sc = site_scale[min(k, site_scale.shape[0] - 1)]
         r = sc / max_scale if max_scale > 0.0 else 0.0
-        acc_p[k] = 2.0 if r >= 1.0 else r
+        acc[k] = 2.0 if r >= 1.0 else r
     nx = lat_i[1]
     ny = lat_i[2]
+    n = nx * ny
     periodic = lat_i[4] == 1
     a = lat_f[0]
     cx0 = lat_f[1]
     cy0 = lat_f[2]
     z0 = (0.0 - lat_f[3]) * a
+    inv_nx = 1.0 / nx
     hs = cum_w[0, z - 1]
     zf = z / hs if hs > 0.0 else 0.0
-    odx = np.empty(z, np.int64)
-    ody = np.empty(z, np.int64)
-    dlin = np.empty(z, np.int64)
+    OFS = np.zeros(4 * z, np.int64)
     for o in range(z):
-        odx[o] = offs[o, 0]
-        ody[o] = offs[o, 1]
-        dlin[o] = offs[o, 0] + nx * offs[o, 1]
-    S = init_site.copy()
-    X = np.empty(N, np.int64)
-    Y = np.empty(N, np.int64)
-    UX = np.zeros(N, np.int64)
-    UY = np.zeros(N, np.int64)
+        OFS[4 * o + _O_DX] = offs[o, 0]
+        OFS[4 * o + _O_DLIN] = offs[o, 0] + nx * offs[o, 1]
+        OFS[4 * o + _O_DY] = offs[o, 1]
+    P = np.zeros(4 * N, np.int64)
     X0 = np.empty(N)
     Y0 = np.empty(N)
     TQ = np.empty(N)
@@ -1202,20 +1400,16 @@ def run_stepping_plane(
     setb = np.int8(OCCUPIED_BIT | 1) if memory else np.int8(OCCUPIED_BIT)
     for p in range(N):
         TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
-        site = S[p]
-        X[p] = site % nx
-        Y[p] = site // nx
-        X0[p] = (X[p] - cx0) * a
-        Y0[p] = (Y[p] - cy0) * a
+        site = init_site[p]
+        P[4 * p + _P_SITE] = site
+        P[4 * p + _P_X] = site % nx
+        X0[p] = (site % nx - cx0) * a
+        Y0[p] = (site // nx - cy0) * a
         if memory and (site_state[site] & 1) == 0:
             fast[nfast[0]] = site
             nfast[0] += 1
         site_state[site] |= setb
     nf = nfast[0]
-    xb = np.empty(3)
-    x0b = np.empty(3)
-    xb[2] = z0
-    x0b[2] = z0
     K = frame_steps.shape[0]
     dim = lat_i[0]
     n_hops = 0
@@ -1230,139 +1424,87 @@ def run_stepping_plane(
     while True:
         t_rec = step if (nalive > 0 and step < stop_step) else INF
         while kf < K and frame_steps[kf] <= t_rec:
-            for ai in range(nalive):
-                if periodic:
-                    xb[0] = X0[ai] + UX[ai] * a
-                    xb[1] = Y0[ai] + UY[ai] * a
-                else:
-                    xb[0] = (X[ai] - cx0) * a
-                    xb[1] = (Y[ai] - cy0) * a
-                x0b[0] = X0[ai]
-                x0b[1] = Y0[ai]
-                _record(kf, 0, xb, x0b, 0.0, counts, mom, roi_f, roi_i, dim)
+            _plane_record(
+                kf,
+                nalive,
+                P,
+                X0,
+                Y0,
+                periodic,
+                a,
+                cx0,
+                cy0,
+                z0,
+                inv_nx,
+                counts,
+                mom,
+                roi_f,
+                roi_i,
+                dim,
+            )
             kf += 1
         if t_rec == INF:
             break
         step += 1.0
         _uniforms(rs, nalive, ubuf)
         rs += np.uint64(nalive) * _GOLDEN
-        if step < tmin:
-            # no particle decays in this step (tmin: the earliest decay step), so slot k
-            # gets draw k and only the particles whose draw makes a hop candidate need a
-            # look: they are listed first, without a branch. The attempt below is the one
-            # of the general loop, written out twice (a helper taking the arrays costs
-            # reference counting on every call).
-            m = 0
-            for k in range(nalive):
-                cidx[m] = k
-                m += ubuf[k] < hs
-            for c in range(m):
-                ai = cidx[c]
-                u = ubuf[ai]
-                w = u * zf
-                o = min(int(w), z - 1)
-                f = w - o
-                s0 = S[ai]
-                jx = X[ai] + odx[o]
-                jy = Y[ai] + ody[o]
-                j = s0 + dlin[o]
-                ok = True
-                if periodic:
-                    if jx < 0:
-                        jx += nx
-                    elif jx >= nx:
-                        jx -= nx
-                    if jy < 0:
-                        jy += ny
-                    elif jy >= ny:
-                        jy -= ny
-                    j = jx + nx * jy
-                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
-                    ok = False
-                if ok:
-                    v = site_state[j]
-                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
-                if ok:
-                    n_hops += 1
-                    site_state[s0] &= _CLEAR_OCC
-                    if memory and (v & 1) == 0:
-                        fast[nf] = j
-                        nf += 1
-                    site_state[j] = v | setb
-                    if periodic:
-                        UX[ai] += odx[o]
-                        UY[ai] += ody[o]
-                    S[ai] = j
-                    X[ai] = jx
-                    Y[ai] = jy
-                else:
-                    n_null += 1
-            continue
         ai = 0
         k = 0
-        while ai < nalive:
-            u = ubuf[k]
-            k += 1
-            if u < hs:
-                w = u * zf
-                o = min(int(w), z - 1)
-                f = w - o
-                s0 = S[ai]
-                jx = X[ai] + odx[o]
-                jy = Y[ai] + ody[o]
-                j = s0 + dlin[o]
-                ok = True
-                if periodic:
-                    if jx < 0:
-                        jx += nx
-                    elif jx >= nx:
-                        jx -= nx
-                    if jy < 0:
-                        jy += ny
-                    elif jy >= ny:
-                        jy -= ny
-                    j = jx + nx * jy
-                elif jx < 0 or jx >= nx or jy < 0 or jy >= ny:
-                    ok = False
-                if ok:
-                    v = site_state[j]
-                    ok = (v & OCCUPIED_BIT) == 0 and f < acc_p[v & 1]
-                if ok:
-                    n_hops += 1
-                    site_state[s0] &= _CLEAR_OCC
-                    if memory and (v & 1) == 0:
-                        fast[nf] = j
-                        nf += 1
-                    site_state[j] = v | setb
-                    if periodic:
-                        UX[ai] += odx[o]
-                        UY[ai] += ody[o]
-                    S[ai] = j
-                    X[ai] = jx
-                    Y[ai] = jy
-                else:
-                    n_null += 1
-            if TQ[ai] == step:
-                ch = _state_channel(0, conv, krad, knr, q0)
-                stats[S_RAD if ch == -1 else S_NONRAD] += 1
-                site_state[S[ai]] &= _CLEAR_OCC
-                nalive -= 1
-                S[ai] = S[nalive]
-                X[ai] = X[nalive]
-                Y[ai] = Y[nalive]
-                UX[ai] = UX[nalive]
-                UY[ai] = UY[nalive]
-                X0[ai] = X0[nalive]
-                Y0[ai] = Y0[nalive]
-                TQ[ai] = TQ[nalive]
-                continue
-            ai += 1
-        tmin = INF  # some particle decayed: the earliest decay step is found again
-        for k in range(nalive):
-            tmin = min(tmin, TQ[k])
+        while True:
+            # slots ai .. d: hop attempts (draws k ..), then slot d decays (or d = nalive:
+            # no decay left in this step; tmin, the earliest decay step, says so at once)
+            d = nalive
+            if step >= tmin:
+                d = ai
+                while d < nalive and TQ[d] != step:
+                    d += 1
+            cnt = min(d + 1, nalive) - ai
+            hops, m, nf = _plane_attempts(
+                ai,
+                k,
+                cnt,
+                ubuf,
+                cidx,
+                P,
+                site_state,
+                OFS,
+                acc[0],
+                acc[1],
+                fast,
+                nf,
+                hs,
+                zf,
+                z,
+                nx,
+                n,
+                setb,
+                memory,
+                periodic,
+            )
+            n_hops += hops
+            n_null += m - hops
+            if d == nalive:
+                break
+            k += cnt
+            ch = _state_channel(0, conv, krad, knr, q0)
+            stats[S_RAD if ch == -1 else S_NONRAD] += 1
+            site_state[P[4 * d + _P_SITE]] &= _CLEAR_OCC
+            nalive -= 1
+            for f_ in range(4):
+                P[4 * d + f_] = P[4 * nalive + f_]
+            X0[d] = X0[nalive]
+            Y0[d] = Y0[nalive]
+            TQ[d] = TQ[nalive]
+            ai = d
+            if ai >= nalive:
+                break
+        if step >= tmin:
+            tmin = INF  # some particle decayed: the earliest decay step is found again
+            for k in range(nalive):
+                tmin = min(tmin, TQ[k])
     nfast[0] = nf
     stats[S_HOPS] += n_hops
     stats[S_NULL] += n_null
     for ai in range(nalive):
-        site_state[S[ai]] &= _CLEAR_OCC
+        site_state[P[4 * ai + _P_SITE]] &= _CLEAR_OCC
     return 0
