@@ -150,3 +150,23 @@ def test_numpy_warnings_become_one_warning_line(monkeypatch, small_file, capsys)
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("warning: divide by zero"), err
+
+
+def test_analyze_runs_numpy_without_blas_threads_or_huge_pages(tmp_path):
+    # Set before NumPy loads (a fresh process); the user's own environment wins.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; from nctransport.cli import _limit_blas_threads; "
+        "_limit_blas_threads(['analyze', 'x.csv']); "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['NUMPY_MADVISE_HUGEPAGE'])"
+    )
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")}  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == ["1", "0"], out.stderr
+    env["NUMPY_MADVISE_HUGEPAGE"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == ["1", "1"], out.stderr
