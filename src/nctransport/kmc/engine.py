@@ -1180,6 +1180,8 @@ def _plane_attempts(
     four = np.uint64(4)
     lo = np.uint64(0xFFFFFFFF)
     sh = np.uint64(32)
+    # Two near-identical loops on purpose: the periodic wrap (and the unwrapped displacement
+    # it must track) stays out of the open lattice's loop, the hottest code of the engine.
     if periodic:
         for c in range(m):
             e = np.uint64(cidx[c])
