@@ -30,6 +30,7 @@ from nctransport.io.atomic import atomic_path
 from nctransport.report.style import (  # noqa: F401 (re-exported: the figure API)
     COLORS,
     OKABE_ITO,
+    SUPERSCRIPT_DIGITS,
     axis_label,
     label_axes,
     pretty_unit,
@@ -176,9 +177,6 @@ def _plain_log_label(value: float, _pos=None) -> str:
     return f"{value:g}"
 
 
-_SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
 def _decade_label(value: float, _pos=None) -> str:
     """``10²``, ``10⁻³``: a decade label in plain text with Unicode superscripts.
 
@@ -193,7 +191,7 @@ def _decade_label(value: float, _pos=None) -> str:
     if value > 0 and math.isfinite(value):
         exponent = round(math.log10(value))
         if math.isclose(value, 10.0**exponent, rel_tol=1e-9):
-            return "10" + str(exponent).translate(_SUPERSCRIPT_DIGITS)
+            return "10" + str(exponent).translate(SUPERSCRIPT_DIGITS)
     return _plain_log_label(value)
 
 

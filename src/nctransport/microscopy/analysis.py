@@ -238,7 +238,7 @@ class AnalysisResult(ResultProtocol):
         settings = self.settings.to_dict()
         settings["load"] = {k: v for k, v in self.load_options.items() if v}
         out.update(provenance(self.source_path, self.source_sha256, settings))
-        return to_jsonable(out)
+        return out  # made JSON-ready once, by ResultProtocol's to_dict wrapper
 
     # -- result protocol -------------------------------------------------------------------
     def summary_rows(self) -> list[SummaryRow]:

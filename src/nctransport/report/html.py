@@ -40,6 +40,7 @@ from typing import Any
 import jinja2
 
 from nctransport.io.atomic import write_text
+from nctransport.report.style import SUPERSCRIPT_DIGITS
 from nctransport.results import dumps, to_jsonable
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -116,7 +117,6 @@ _LONG_LIST_SCAN = 10_000  # longer lists are not scanned for their range
 _RAW_JSON_MAX = 100_000
 _TABLE_ROWS_MAX = 100
 _FOLD_ROWS = 40
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -143,7 +143,7 @@ def split_unit(key: str) -> tuple[str, str]:
 
 
 def _times_ten(exponent: int) -> str:
-    return f"×10{str(exponent).translate(_SUPERSCRIPT)}"
+    return f"×10{str(exponent).translate(SUPERSCRIPT_DIGITS)}"
 
 
 def format_number(x: Any, sig: int = 4) -> str:

@@ -89,7 +89,8 @@ def label_axes(
         ax.set_title(title)
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+#: ``str.translate`` table: digits and minus sign to Unicode superscripts (``10⁻³``).
+SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def plain_text(label: str) -> str:
@@ -98,4 +99,4 @@ def plain_text(label: str) -> str:
     >>> plain_text("n (m$^{-3}$)"), plain_text("D (cm$^2$/s)")
     ('n (m⁻³)', 'D (cm²/s)')
     """
-    return re.sub(r"\$\^\{?(-?\d+)\}?\$", lambda m: m.group(1).translate(_SUPERSCRIPT), label)
+    return re.sub(r"\$\^\{?(-?\d+)\}?\$", lambda m: m.group(1).translate(SUPERSCRIPT_DIGITS), label)

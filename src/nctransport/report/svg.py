@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from nctransport.report.style import LINESTYLES, OKABE_ITO, plain_text
+from nctransport.report.style import LINESTYLES, OKABE_ITO, SUPERSCRIPT_DIGITS, plain_text
 
 __all__ = ["SvgFigure", "SvgAxes", "linear_ticks", "log_ticks", "encode_png", "colormap"]
 
@@ -181,7 +181,7 @@ def _tick_labels(ticks: np.ndarray, log: bool) -> tuple[list[str], str]:
         for v in ticks:
             e = round(math.log10(v))
             if span >= 3 and math.isclose(v, 10.0**e, rel_tol=1e-9):
-                out.append("10" + str(e).translate(_SUP))
+                out.append("10" + str(e).translate(SUPERSCRIPT_DIGITS))
             else:
                 out.append(f"{v:g}")
         return out, ""
@@ -197,10 +197,7 @@ def _tick_labels(ticks: np.ndarray, log: bool) -> tuple[list[str], str]:
     ):
         decimals += 1  # steps of 2.5 x 10^k need one more
     labels = [f"{0.0 if v == 0 else v:.{decimals}f}".replace("-", "−") for v in scaled]
-    return labels, ("×10" + str(exponent).translate(_SUP) if exponent else "")
-
-
-_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return labels, ("×10" + str(exponent).translate(SUPERSCRIPT_DIGITS) if exponent else "")
 
 
 def _fmt(v: float) -> str:
@@ -408,9 +405,11 @@ class SvgAxes:
 
     # -- layout -----------------------------------------------------------------------------
     def _limits(self, axis: str) -> tuple[float, float]:
-        fixed = self.xlim if axis == "x" else self.ylim
         if axis == "x" and self.share_x_with is not None:
             return self.share_x_with._limits("x")
+        fixed = self.xlim if axis == "x" else self.ylim
+        if fixed is not None:
+            return fixed
         log = (self.xscale if axis == "x" else self.yscale) == "log"
         vals: list[np.ndarray] = []
         tight = False
@@ -429,8 +428,6 @@ class SvgAxes:
                 vals.append(np.array([a.lo, a.hi]))
             elif isinstance(a, _RefLine) and a.vertical == (axis == "x"):
                 vals.append(np.array([a.value]))
-        if fixed is not None:
-            return fixed
         v = np.concatenate(vals) if vals else np.array([])
         v = v[np.isfinite(v) & ((v > 0) if log else True)]
         if v.size == 0:
@@ -858,7 +855,7 @@ def _legend(ax: SvgAxes, sx: _Scale, sy: _Scale, box: tuple[float, ...]) -> str:
         loc = min(corners, key=lambda c: _covered(ax, sx, sy, corners[c], width, height))
     lx, ly = corners[loc]
     out = []
-    if spec.get("frameon", True) is not False or color == "#000000":
+    if spec.get("frameon", True) is not False:
         out.append(
             f'<rect x="{_fmt(lx)}" y="{_fmt(ly)}" width="{_fmt(width)}" '
             f'height="{_fmt(height)}" fill="#ffffff" fill-opacity="0.8" rx="2"/>'
