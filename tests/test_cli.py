@@ -170,3 +170,48 @@ def test_analyze_runs_numpy_without_blas_threads_or_huge_pages(tmp_path):
     env["NUMPY_MADVISE_HUGEPAGE"] = "1"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.split() == ["1", "1"], out.stderr
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_runs_during_the_work_and_is_restored(monkeypatch, small_file, enabled):
+    # Paused while the command's modules import, running (and the imports frozen) while it
+    # works; afterwards the caller's state, nothing left frozen. A caller's disabled
+    # collector stays disabled throughout.
+    import gc
+
+    seen = []
+    monkeypatch.setattr(
+        "nctransport.commands.data.describe",
+        lambda ds: seen.append((gc.isenabled(), gc.get_freeze_count() > 0)) or {},
+    )
+    before = gc.get_threshold()
+    if not enabled:
+        gc.disable()
+    try:
+        assert main(["info", "--json", str(small_file)]) == 0
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert seen == [(enabled, enabled)]
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_work_modules_are_imported_before_typer():
+    import subprocess
+    import sys
+
+    from nctransport.cli import COMMANDS, WORK_MODULES
+
+    assert set(WORK_MODULES) <= set(COMMANDS)
+    code = (
+        "import sys; from nctransport.cli import WORK_MODULES, _import_work_modules; "
+        "_import_work_modules(['--debug', 'analyze', 'x.csv']); "
+        "print(all(m in sys.modules for m in WORK_MODULES['analyze']), "
+        "'nctransport.commands.analyze' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "True"], out.stderr
+    for modules in WORK_MODULES.values():  # every name is importable
+        for module in modules:
+            __import__(module)

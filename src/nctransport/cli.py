@@ -106,6 +106,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Modules a command imports as it starts, beyond its command module: main() imports them
+#: first, with the garbage collector paused (see :func:`_import_work_modules`).
+WORK_MODULES: dict[str, tuple[str, ...]] = {
+    "analyze": (
+        "nctransport.microscopy.workflow",
+        "nctransport.microscopy.analysis",
+        "nctransport.io.netcdf",
+        "h5netcdf",
+    ),
+    "series": ("nctransport.microscopy.workflow", "nctransport.microscopy.analysis"),
+    "kinetics": ("nctransport.kinetics.workflow",),
+    "simulate": ("nctransport.kmc.workflow",),
+    "device": ("nctransport.device.workflow",),
+    "sweep": ("nctransport.sweeps.workflow",),
+}
+
 #: Command modules in ``--help`` order (each imported only when one of its commands runs).
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(m for m, _ in COMMANDS.values()))
 
@@ -162,6 +178,7 @@ def _build_app() -> Any:
                     ) from None
                 for cmd_name, cmd in commands.items():
                     self._loaded.setdefault(cmd_name, cmd)
+            _imports_done()
             return self._loaded[name]
 
         def __setitem__(self, name: str, cmd: Any) -> None:
@@ -242,6 +259,39 @@ def _build_app() -> Any:
             set_max_memory(max_memory)
 
     return app
+
+
+_GC_PAUSED = False
+
+
+def _import_work_modules(args: list[str]) -> None:
+    """Import the command module and :data:`WORK_MODULES` of the command in ``args`` now,
+    near the bottom of the call stack (main() calls this before Typer): imported from inside
+    a Click command, CPython 3.11 allocated and freed its 16 KB frame-stack chunk thousands
+    of times (frames oscillating around a chunk boundary in NumPy's and xarray's typing
+    code), ~0.1 s of system time per analyze."""
+    import importlib
+
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in COMMANDS:
+        return
+    try:
+        for module in (COMMANDS[command][0], *WORK_MODULES.get(command, ())):
+            importlib.import_module(module)
+    except Exception:  # the command meets it again and reports it
+        pass
+
+
+def _imports_done() -> None:
+    """End the import phase main() began (called when the command is looked up): freeze what
+    was imported out of later collections and let the collector run again."""
+    global _GC_PAUSED
+    if _GC_PAUSED:
+        import gc
+
+        _GC_PAUSED = False
+        gc.freeze()
+        gc.enable()
 
 
 def get_app() -> Any:
@@ -406,15 +456,24 @@ def main(argv: list[str] | None = None) -> int:
     import gc
     import warnings
 
-    # A command builds a few hundred thousand long-lived objects (imported modules, results);
-    # with the default gen-0 threshold of 700 the collector ran hundreds of times over them,
-    # ~0.1 s of a 1.5 s analyze. Numeric work makes little cyclic garbage.
+    # A command first imports a few hundred thousand objects that live to the end (Typer,
+    # the command, its work modules: xarray, SciPy ...): the collector only wastes time on
+    # them, so it is paused until the command is looked up (_imports_done), which freezes
+    # them out of later collections. Numeric work makes little cyclic garbage: a gen-0
+    # threshold of 20000 instead of 700 spares it hundreds of passes over late imports.
+    global _GC_PAUSED
+    gc_was_enabled = gc.isenabled()
     previous_gc = gc.get_threshold()
     gc.set_threshold(max(previous_gc[0], 20_000), *previous_gc[1:])
+    if gc_was_enabled:
+        gc.disable()
+        _GC_PAUSED = True
 
     from nctransport import limits
     from nctransport.errors import NctransportError
     from nctransport.io import output
+
+    _import_work_modules(args)
 
     outermost = not output._PROTECT_LOADED  # main() runs nested in demo and sweep points
     output.protect_loaded_inputs(True)  # no file this run reads may be overwritten
@@ -432,6 +491,11 @@ def main(argv: list[str] | None = None) -> int:
         return rc
     finally:
         gc.set_threshold(*previous_gc)
+        _GC_PAUSED = False
+        if outermost:
+            gc.unfreeze()  # a library session (Jupyter, tests) collects them again
+        if gc_was_enabled:
+            gc.enable()
         warnings.showwarning = previous_showwarning
         limits._max_memory = previous_cap
         if outermost:
