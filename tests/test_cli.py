@@ -215,3 +215,41 @@ def test_work_modules_are_imported_before_typer():
     for modules in WORK_MODULES.values():  # every name is importable
         for module in modules:
             __import__(module)
+
+
+def test_freed_memory_is_kept_only_by_a_command_process(monkeypatch, small_file):
+    import sys
+
+    from nctransport import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "_keep_freed_memory", lambda: calls.append(1))
+    assert main(["info", "--json", str(small_file)]) == 0  # a session calling main()
+    assert calls == []
+    monkeypatch.setattr(sys, "argv", ["nctransport", "info", "--json", str(small_file)])
+    assert main() == 0  # the console script
+    assert calls == [1]
+
+
+def test_keep_freed_memory_sets_glibc_options_unless_the_user_did(monkeypatch):
+    import ctypes
+
+    from nctransport import cli
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: FakeLibc())
+    for name in cli._MALLOC_OPTIONS:
+        monkeypatch.delenv(name, raising=False)
+    cli._keep_freed_memory()
+    # M_TRIM_THRESHOLD 1 GiB, M_TOP_PAD 16 MiB, M_MMAP_THRESHOLD 32 MiB (glibc malloc.h)
+    assert calls == [(-1, 2**30), (-2, 2**24), (-3, 2**25)]
+    calls.clear()
+    monkeypatch.setenv("MALLOC_TOP_PAD_", "0")
+    cli._keep_freed_memory()
+    assert calls == []
