@@ -355,7 +355,7 @@ def _fit_gaussian_map_raw(
         hi,
         # NumPy normal equations (equal to the Numba kernel's to rounding): a line map
         # fits in ~0.1 s, less than importing Numba and loading the compiled kernel.
-        kernel=None,
+        kernel=lambda *a: pm.gaussian1d_normal_eq_numpy(a[0], a[1], xs, *a[2:]),
     )
     return fit, scale, xc, pitch, lo, hi
 
