@@ -268,15 +268,32 @@ def all_finite(data: np.ndarray) -> bool:
     return all(np.isfinite(data[i].sum()) for i in range(data.shape[0]))
 
 
-def fast_nanmean(data: np.ndarray, axis: int) -> np.ndarray:
-    """``np.nanmean`` without its full-size copy when (as usual) nothing is missing."""
-    out = data.mean(axis=axis, dtype=float)  # float64 sums for float32 data too
-    bad = ~np.isfinite(out).all(axis=tuple(range(1, out.ndim)))
+def image_marginals(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means of a ``(n, ny, nx)`` stack over y ``(n, nx)`` and over x ``(n, ny)``, NaN pixels
+    ignored (``np.nanmean``), with float64 sums for float32 data too.
+
+    One pass over the stack, a frame at a time (one float64 frame, no full-size temporary):
+    half the time of two ``mean(axis, dtype=float)`` calls, which cast every pixel twice; the
+    sums run in the same order, so the values are the same. A frame with a NaN pixel (rare)
+    is averaged again by ``np.nanmean``.
+    """
+    n, ny, nx = data.shape
+    over_y = np.empty((n, nx))
+    over_x = np.empty((n, ny))
+    frame = np.empty((ny, nx))
+    for i in range(n):
+        frame[...] = data[i]
+        over_y[i] = frame.sum(axis=0)
+        over_x[i] = frame.sum(axis=1)
+    over_y /= ny
+    over_x /= nx
+    bad = ~(np.isfinite(over_y).all(axis=1) & np.isfinite(over_x).all(axis=1))
     if bad.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
-            out[bad] = np.nanmean(data[bad], axis=axis, dtype=float)
-    return out
+            over_y[bad] = np.nanmean(data[bad], axis=1, dtype=float)
+            over_x[bad] = np.nanmean(data[bad], axis=2, dtype=float)
+    return over_y, over_x
 
 
 #: Half-width of the region fitted pixel by pixel, in profile widths (exp(-18) at 6 sigma).
@@ -474,8 +491,7 @@ def guess_image(
     """
     n, ny, nx = data.shape
     out = []
-    for axis, pos in ((1, xs), (2, ys)):
-        marg = fast_nanmean(data, axis)
+    for marg, pos in zip(image_marginals(data), (xs, ys), strict=True):
         sc = frame_scale(marg)
         p0 = guess_line(marg / sc[:, None], pos)
         span = pos[-1] - pos[0]
