@@ -1170,19 +1170,25 @@ def _plane_attempts(
     writes either the hop's value or the one already there; only the rare append of a
     newly fast site branches. The order of the attempts is kept: a hop changes
     ``site_state`` for the candidates after it."""
-    m = 0
     kb = np.uint64(k0)
     zmax = np.uint64(z - 1)
     # list the hop candidates (u < P_hop; 30% of the draws are not, in Shcherbakov-Wu 2024's
-    # model) without a branch; equal weights: u picks offset floor(u z / P_hop)
+    # model) without a branch; equal weights: u picks offset floor(u z / P_hop). First every
+    # draw's entry, with bit 31 (above any slot count) set on a candidate, in a loop the
+    # compiler vectorises; then the candidates' entries moved to the front
     for i in range(cnt):
         u = ubuf[kb + np.uint64(i)]
-        cidx[m] = np.uint64(i) | (min(np.uint64(u * zf), zmax) << np.uint64(32))
-        m += u < hs
+        o = min(np.uint64(u * zf), zmax)
+        cidx[i] = np.uint64(i) | (np.uint64(u < hs) << np.uint64(31)) | (o << np.uint64(32))
+    m = 0
+    for i in range(cnt):
+        e = cidx[i]
+        cidx[m] = e
+        m += (e >> 31) & 1
     hops = 0
     base = np.uint64(a0)
     four = np.uint64(4)
-    lo = np.uint64(0xFFFFFFFF)
+    lo = np.uint64(0x7FFFFFFF)
     sh = np.uint64(32)
     # Two near-identical loops on purpose: the periodic wrap (and the unwrapped displacement
     # it must track) stays out of the open lattice's loop, the hottest code of the engine.
