@@ -1247,9 +1247,10 @@ def _plane_attempts(
         j = s0 + OFS[oa + np.uint64(_O_DLIN)]
         ju = np.uint64(j)
         # open lattice: the target is inside when its column is and then, j being
-        # jx + nx * jy, when its linear index is (one unsigned comparison each); outside,
-        # the state is read from the particle's own site, occupied, so the hop is refused
-        ju = ju if np.uint64(jx) < nxu and ju < nu else np.uint64(s0)
+        # jx + nx * jy, when its linear index is (one unsigned comparison each); a branch,
+        # rarely taken (so predicted), keeps the target's load off a select
+        if np.uint64(jx) >= nxu or ju >= nu:
+            continue
         v = site_state[ju]
         ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
         hops += ok
