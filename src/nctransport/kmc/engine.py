@@ -1220,9 +1220,9 @@ def _plane_attempts(
             v = site_state[ju]
             ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
             hops += ok
-            # the particle's own site has the occupied bit set: ^ clears it on a hop (and
-            # the target is never that site, unless occupied, i.e. refused)
-            site_state[np.uint64(s0)] ^= np.int8(ok << 1)
+            # the particle's own site has the occupied bit set: ^ clears it on a hop (the
+            # target is that site only where the wrap brings a hop back, and is refused)
+            site_state[np.uint64(s0)] ^= np.int8(ok * OCCUPIED_BIT)
             if memory and (ok & ~v & 1) != 0:
                 fast[np.uint64(nf)] = j
                 nf += 1
@@ -1254,7 +1254,7 @@ def _plane_attempts(
         v = site_state[ju]
         ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
         hops += ok
-        site_state[np.uint64(s0)] ^= np.int8(ok << 1)
+        site_state[np.uint64(s0)] ^= np.int8(ok * OCCUPIED_BIT)
         if memory and (ok & ~v & 1) != 0:
             fast[np.uint64(nf)] = j
             nf += 1
