@@ -1164,21 +1164,31 @@ def _plane_attempts(
     known to be in range: no negative-index wraparound per array access. The listing pass
     also computes each candidate's offset (its draw's interval) and stores it in the upper
     half of the list entry: the address of the target site then depends on two loads, not
-    on a multiplication and a conversion, so a mispredicted accept/refuse branch resolves
-    sooner."""
-    m = 0
+    on a multiplication and a conversion. A hop attempt takes no branch on its outcome: it
+    hinges on the target's state, which no predictor foresees (about 1 in 6 candidates is
+    refused in Shcherbakov-Wu 2024's model), so acceptance is a 0/1 value and each store
+    writes either the hop's value or the one already there; only the rare append of a
+    newly fast site branches. The order of the attempts is kept: a hop changes
+    ``site_state`` for the candidates after it."""
     kb = np.uint64(k0)
     zmax = np.uint64(z - 1)
     # list the hop candidates (u < P_hop; 30% of the draws are not, in Shcherbakov-Wu 2024's
-    # model) without a branch; equal weights: u picks offset floor(u z / P_hop)
+    # model) without a branch; equal weights: u picks offset floor(u z / P_hop). First every
+    # draw's entry, with bit 31 (above any slot count) set on a candidate, in a loop the
+    # compiler vectorises; then the candidates' entries moved to the front
     for i in range(cnt):
         u = ubuf[kb + np.uint64(i)]
-        cidx[m] = np.uint64(i) | (min(np.uint64(u * zf), zmax) << np.uint64(32))
-        m += u < hs
+        o = min(np.uint64(u * zf), zmax)
+        cidx[i] = np.uint64(i) | (np.uint64(u < hs) << np.uint64(31)) | (o << np.uint64(32))
+    m = 0
+    for i in range(cnt):
+        e = cidx[i]
+        cidx[m] = e
+        m += (e >> 31) & 1
     hops = 0
     base = np.uint64(a0)
     four = np.uint64(4)
-    lo = np.uint64(0xFFFFFFFF)
+    lo = np.uint64(0x7FFFFFFF)
     sh = np.uint64(32)
     # Two near-identical loops on purpose: the periodic wrap (and the unwrapped displacement
     # it must track) stays out of the open lattice's loop, the hottest code of the engine.
@@ -1191,8 +1201,9 @@ def _plane_attempts(
             f = ubuf[kb + i] * zf - float(o)
             oa = o * four
             s0 = P[pa]
+            x0 = P[pa + np.uint64(_P_X)]
             dx = OFS[oa]
-            jx = P[pa + np.uint64(_P_X)] + dx
+            jx = x0 + dx
             j = s0 + OFS[oa + np.uint64(_O_DLIN)]
             # wrap the column, then the row through the linear index (jx is inside now)
             if jx < 0:
@@ -1207,18 +1218,19 @@ def _plane_attempts(
                 j -= n
             ju = np.uint64(j)
             v = site_state[ju]
-            if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
-                continue
-            hops += 1
-            site_state[np.uint64(s0)] &= _CLEAR_OCC
-            if memory and (v & 1) == 0:
+            ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
+            hops += ok
+            # the particle's own site has the occupied bit set: ^ clears it on a hop (the
+            # target is that site only where the wrap brings a hop back, and is refused)
+            site_state[np.uint64(s0)] ^= np.int8(ok * OCCUPIED_BIT)
+            if memory and (ok & ~v & 1) != 0:
                 fast[np.uint64(nf)] = j
                 nf += 1
-            site_state[ju] = v | setb
-            P[pa] = j
-            P[pa + np.uint64(_P_X)] = jx
-            P[pa + np.uint64(_P_UX)] += dx
-            P[pa + np.uint64(_P_UY)] += OFS[oa + np.uint64(_O_DY)]
+            site_state[ju] = v | (setb & np.int8(-ok))
+            P[pa] = s0 + ((j - s0) & -ok)
+            P[pa + np.uint64(_P_X)] = x0 + ((jx - x0) & -ok)
+            P[pa + np.uint64(_P_UX)] += dx & -ok
+            P[pa + np.uint64(_P_UY)] += OFS[oa + np.uint64(_O_DY)] & -ok
         return hops, m, nf
     nxu = np.uint64(nx)
     nu = np.uint64(n)
@@ -1230,24 +1242,25 @@ def _plane_attempts(
         f = ubuf[kb + i] * zf - float(o)
         oa = o * four
         s0 = P[pa]
-        jx = P[pa + np.uint64(_P_X)] + OFS[oa]
+        x0 = P[pa + np.uint64(_P_X)]
+        jx = x0 + OFS[oa]
         j = s0 + OFS[oa + np.uint64(_O_DLIN)]
         ju = np.uint64(j)
         # open lattice: the target is inside when its column is and then, j being
-        # jx + nx * jy, when its linear index is (one unsigned comparison each)
+        # jx + nx * jy, when its linear index is (one unsigned comparison each); a branch,
+        # rarely taken (so predicted), keeps the target's load off a select
         if np.uint64(jx) >= nxu or ju >= nu:
             continue
         v = site_state[ju]
-        if (v & OCCUPIED_BIT) != 0 or not f < (acc1 if v & 1 else acc0):
-            continue
-        hops += 1
-        site_state[np.uint64(s0)] &= _CLEAR_OCC
-        if memory and (v & 1) == 0:
+        ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
+        hops += ok
+        site_state[np.uint64(s0)] ^= np.int8(ok * OCCUPIED_BIT)
+        if memory and (ok & ~v & 1) != 0:
             fast[np.uint64(nf)] = j
             nf += 1
-        site_state[ju] = v | setb
-        P[pa] = j
-        P[pa + np.uint64(_P_X)] = jx
+        site_state[ju] = v | (setb & np.int8(-ok))
+        P[pa] = s0 + ((j - s0) & -ok)
+        P[pa + np.uint64(_P_X)] = x0 + ((jx - x0) & -ok)
     return hops, m, nf
 
 
