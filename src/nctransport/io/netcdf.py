@@ -134,17 +134,18 @@ def _read_deflated(path: Path, raw: xr.Dataset) -> np.ndarray | None:
             n_chunks = math.prod(-(-n // c) for n, c in zip(dset.shape, dset.chunks, strict=True))
             if filters != [h5py.h5z.FILTER_DEFLATE] or dset.id.get_num_chunks() != n_chunks:
                 return None  # other filters, or unwritten chunks (fill values)
-            out = np.empty(dset.shape, dtype=dset.dtype)
-            size = math.prod(dset.chunks)
+            chunks, dtype, dsid = dset.chunks, dset.dtype, dset.id  # h5py properties: once
+            out = np.empty(dset.shape, dtype=dtype)
+            size = math.prod(chunks)
             for sel in dset.iter_chunks():
-                mask, data = dset.id.read_direct_chunk(tuple(s.start for s in sel))
+                mask, data = dsid.read_direct_chunk(tuple(s.start for s in sel))
                 if mask:  # a filter was skipped for this chunk
                     return None
-                block = np.frombuffer(inflate(data), dtype=dset.dtype)
+                block = np.frombuffer(inflate(data), dtype=dtype)
                 if block.size != size:
                     return None
                 edge = tuple(slice(0, s.stop - s.start) for s in sel)
-                out[sel] = block.reshape(dset.chunks)[edge]  # edge chunks are padded
+                out[sel] = block.reshape(chunks)[edge]  # edge chunks are padded
             return out
     except (OSError, ValueError, zlib.error, inflate_error):
         return None
