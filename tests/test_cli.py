@@ -1,4 +1,5 @@
-"""Exit codes of the CLI: errors 2, Ctrl-C 130, explicit exits pass through."""
+"""The command line: exit codes (errors 2, Ctrl-C 130, explicit exits pass through), lazy
+command loading, and how a command process is tuned (imports, collector, memory)."""
 
 import numpy as np
 import pytest
