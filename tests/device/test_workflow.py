@@ -497,3 +497,30 @@ def test_sclc_api_bare_numbers_give_typed_errors(kw, err):
 def test_sclc_api_accepts_one_bare_number_for_every_file():
     r = nct.sclc(EXAMPLES / "jv_220K.csv", thickness=110e-9)
     assert r is not None
+
+
+def test_simulation_report_figure_is_svg_without_matplotlib(tmp_path):
+    # The J-V of a simulation report is drawn by nctransport's SVG axes (a fresh process, so
+    # an import of matplotlib would show); PNG through matplotlib on request, same curves.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nctransport as nct\n"
+        "s = nct.simulate_jv(model='constant', mobility='4.4e-11 m^2/V/s', thickness='110nm',"
+        " eps_r=3.5, voltages='0:10:11')\n"
+        f"names = sorted(p.name for p in s.write({str(tmp_path / 'svg')!r}))\n"
+        "print(names, 'matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "'simulation.svg'" in out.stdout and out.stdout.strip().endswith("False"), out.stdout
+    svg = (tmp_path / "svg" / "simulation.svg").read_text()
+    assert svg.count("<polyline") + svg.count("<path") >= 2  # simulated and Mott-Gurney curves
+    assert "Mott-Gurney" in svg and "drift-diffusion" in svg
+    s = nct.simulate_jv(model="constant", mobility="4.4e-11 m^2/V/s", thickness="110nm",
+                        eps_r=3.5, voltages="0:10:11")  # fmt: skip
+    png = s.write(tmp_path / "png", figure_formats=("png",))
+    assert "simulation.png" in {p.name for p in png}
+    ax = s.plot_jv()
+    assert ax.get_xscale() == ax.get_yscale() == "log"

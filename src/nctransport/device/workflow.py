@@ -907,8 +907,8 @@ class JVSimulation(ResultProtocol):
         ax = _axes(ax)
         v, j = self.voltages_V, self.current_density_A_m2
         keep = (v > 0) & (j > 0)
-        ax.loglog(v[keep], j[keep], "o-", ms=3, label="drift-diffusion")
-        ax.loglog(
+        ax.plot(v[keep], j[keep], "o-", ms=3, label="drift-diffusion")
+        ax.plot(
             v[keep],
             mott_gurney_current(
                 v[keep],
@@ -919,6 +919,8 @@ class JVSimulation(ResultProtocol):
             "--",
             label="Mott-Gurney, μ(p→0, E→0)",
         )
+        ax.set_xscale("log")  # not loglog(): the report's SVG axes take these calls too
+        ax.set_yscale("log")
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
         ax.legend(fontsize=8)
@@ -936,11 +938,21 @@ class JVSimulation(ResultProtocol):
         ax.legend(fontsize=7)
         return ax
 
-    def _figures(self):
-        from nctransport.plotting import new_figure
+    #: The report's J-V is drawn as SVG by nctransport itself (no matplotlib import: ~0.5 s
+    #: of a 41-point simulation's ~1 s); ``figure_formats=("png",)`` draws it with matplotlib.
+    draws_svg = True
 
+    def _figures(self, backend: str = "matplotlib"):
         # One small panel: the figure is most of a simulation's cost (profiles: plot_density).
-        fig, ax = new_figure(figsize=(5, 3.6))
+        if backend == "svg":
+            from nctransport.report.svg import SvgFigure
+
+            fig = SvgFigure(figsize=(5, 3.6))
+            ax = fig.axes[0]
+        else:
+            from nctransport.plotting import new_figure
+
+            fig, ax = new_figure(figsize=(5, 3.6))
         self.plot_jv(ax)
         return [("simulation", "J-V with the Mott-Gurney law of the low-field mobility", fig)]
 
