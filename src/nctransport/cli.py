@@ -114,6 +114,7 @@ WORK_MODULES: dict[str, tuple[str, ...]] = {
         "nctransport.microscopy.analysis",
         "nctransport.io.netcdf",
         "h5netcdf",
+        "scipy.optimize",  # the regime fit's least_squares
     ),
     "series": ("nctransport.microscopy.workflow", "nctransport.microscopy.analysis"),
     "kinetics": ("nctransport.kinetics.workflow",),
