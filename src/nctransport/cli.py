@@ -273,8 +273,8 @@ def _import_work_modules(args: list[str]) -> None:
     code), ~0.1 s of system time per analyze."""
     import importlib
 
-    command = next((a for a in args if not a.startswith("-")), None)
-    if command not in COMMANDS:
+    command = next((a for a in args if a in COMMANDS), None)  # after root options' values
+    if command is None:
         return
     try:
         for module in (COMMANDS[command][0], *WORK_MODULES.get(command, ())):
