@@ -207,7 +207,7 @@ def test_work_modules_are_imported_before_typer():
     assert set(WORK_MODULES) <= set(COMMANDS)
     code = (
         "import sys; from nctransport.cli import WORK_MODULES, _import_work_modules; "
-        "_import_work_modules(['--debug', 'analyze', 'x.csv']); "
+        "_import_work_modules(['--max-memory', '16GiB', 'analyze', 'x.csv']); "
         "print(all(m in sys.modules for m in WORK_MODULES['analyze']), "
         "'nctransport.commands.analyze' in sys.modules)"
     )
