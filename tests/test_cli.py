@@ -254,3 +254,24 @@ def test_keep_freed_memory_sets_glibc_options_unless_the_user_did(monkeypatch):
     monkeypatch.setenv("MALLOC_TOP_PAD_", "0")
     cli._keep_freed_memory()
     assert calls == []
+
+
+def test_nested_main_neither_freezes_nor_unfreezes(monkeypatch, small_file):
+    import gc
+
+    counts = []
+
+    def describe(ds):
+        if not counts:  # the outer command runs an inner one
+            counts.append(gc.get_freeze_count())
+            assert main(["info", "--json", str(small_file)]) == 0
+            counts.append(gc.get_freeze_count())
+            assert gc.isenabled()
+        return {}
+
+    monkeypatch.setattr("nctransport.commands.data.describe", describe)
+    assert main(["info", "--json", str(small_file)]) == 0
+    # the outer freeze untouched: neither unfrozen (0) nor grown by the inner command's
+    # objects (frozen objects that are freed leave the count, so it may only shrink)
+    assert counts[0] > 0 and 0 < counts[1] <= counts[0]
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

@@ -494,23 +494,25 @@ def main(argv: list[str] | None = None) -> int:
     # A command first imports a few hundred thousand objects that live to the end (Typer,
     # the command, its work modules: xarray, SciPy ...): the collector only wastes time on
     # them, so it is paused until the command is looked up (_imports_done), which freezes
-    # them out of later collections. Numeric work makes little cyclic garbage: a gen-0
-    # threshold of 20000 instead of 700 spares it hundreds of passes over late imports.
+    # them out of later collections; only the outermost main() does (a nested one would
+    # freeze its caller's garbage until the end). Numeric work makes little cyclic garbage:
+    # a gen-0 threshold of 20000 instead of 700 spares it hundreds of passes over late imports.
     global _GC_PAUSED
+    from nctransport.io import output
+
+    outermost = not output._PROTECT_LOADED  # main() may run nested (a script's commands)
     gc_was_enabled = gc.isenabled()
     previous_gc = gc.get_threshold()
     gc.set_threshold(max(previous_gc[0], 20_000), *previous_gc[1:])
-    if gc_was_enabled:
+    if gc_was_enabled and outermost:
         gc.disable()
         _GC_PAUSED = True
 
     from nctransport import limits
     from nctransport.errors import NctransportError
-    from nctransport.io import output
 
     _import_work_modules(args)
 
-    outermost = not output._PROTECT_LOADED  # main() runs nested in demo and sweep points
     output.protect_loaded_inputs(True)  # no file this run reads may be overwritten
     previous_sigxfsz = _ignore_sigxfsz()
     previous_cap = limits._max_memory
