@@ -198,7 +198,7 @@ def test_collector_runs_during_the_work_and_is_restored(monkeypatch, small_file,
     assert gc.get_freeze_count() == 0
 
 
-def test_work_modules_are_imported_before_typer():
+def test_work_modules_of_the_command_line_are_imported_by_name():
     import subprocess
     import sys
 
