@@ -140,19 +140,33 @@ def test_jitter_and_vacancies_paths():
     assert _d_last(r) < 0.8 * D_TRUE
 
 
-@pytest.mark.parametrize("periodic", [False, True])
-def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic):
+@pytest.mark.parametrize(
+    ("periodic", "until_decay", "frame"),
+    [(False, True, "50ps"), (True, True, "50ps"), (False, False, "7ps"), (True, False, "13ps")],
+)
+def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_decay, frame):
     # issue 17: Shcherbakov-Wu 2024's model runs in a specialised kernel; it must draw and add
-    # exactly as engine.run_stepping does, pulse after pulse of a chain (memory carried over)
+    # exactly as engine.run_stepping does, pulse after pulse of a chain (memory carried over).
+    # The plane kernel runs the steps between two decays, records and the stop in one call:
+    # frame intervals that do not divide the lifetime and a stop before all decay check that
+    # the runs of steps end where the general kernel records, decays and stops
     from nctransport.kmc import load_preset
     from nctransport.kmc.run import Accumulators, Chain, _prepare, _stream
 
     cfg = load_preset(
         "memory",
-        {"size": "30", "alpha_pulse": "0.4", "sigma_pulse": "60nm", "duration": "0.5ns"},
+        {
+            "size": "30",
+            "alpha_pulse": "0.4",
+            "sigma_pulse": "60nm",
+            "duration": "0.5ns",
+            "frame_interval": frame,
+        },
     )
+    update = {"until_decay": until_decay}
     if periodic:
-        cfg = cfg.model_copy(update={"lattice": cfg.lattice.model_copy(update={"periodic": True})})
+        update["lattice"] = cfg.lattice.model_copy(update={"periodic": True})
+    cfg = cfg.model_copy(update=update)
     model, lattice = _prepare(cfg, 4)
     plane, general = Chain(model, lattice), Chain(model, lattice)
     assert plane.plane
