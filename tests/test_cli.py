@@ -275,3 +275,56 @@ def test_nested_main_neither_freezes_nor_unfreezes(monkeypatch, small_file):
     # objects (frozen objects that are freed leave the count, so it may only shrink)
     assert counts[0] > 0 and 0 < counts[1] <= counts[0]
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_console_script_skips_the_teardown_but_runs_exit_handlers_and_flushes(small_file):
+    # A fresh process, as the console script runs: the exit status of the command, all of
+    # its (block-buffered, piped) output, the atexit handlers run; objects' finalizers are
+    # not run at the end (the teardown that is skipped), which a normal exit would run
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, sys; from nctransport import cli\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        "class Teardown:\n"
+        "    def __del__(self): print('teardown ran')\n"
+        "keep = Teardown()\n"
+        "sys.argv = ['nctransport', *sys.argv[1:]]\n"
+        "cli.console_main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "info", str(small_file)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert str(small_file.name) in proc.stdout and proc.stdout.rstrip().endswith(
+        "exit handler ran"
+    )
+    assert "teardown ran" not in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "info", str(small_file.with_name("missing.nc"))],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "missing.nc" in proc.stderr
+    assert "exit handler ran" in proc.stdout
+
+
+def test_console_script_exits_normally_while_other_threads_run(monkeypatch):
+    # a worker pool's threads (or processes) are joined by the interpreter's normal exit
+    import threading
+
+    from nctransport import cli
+
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr("os._exit", lambda rc: pytest.fail("fast exit with a thread alive"))
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.console_main()
+        assert info.value.code == 3
+    finally:
+        stop.set()
+        worker.join()

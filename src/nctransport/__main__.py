@@ -1,5 +1,3 @@
-import sys
+from nctransport.cli import console_main
 
-from nctransport.cli import main
-
-sys.exit(main())
+console_main()
