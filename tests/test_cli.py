@@ -297,9 +297,7 @@ def test_console_script_skips_the_teardown_but_runs_exit_handlers_and_flushes(sm
         [sys.executable, "-c", code, "info", str(small_file)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    assert str(small_file.name) in proc.stdout and proc.stdout.rstrip().endswith(
-        "exit handler ran"
-    )
+    assert str(small_file.name) in proc.stdout and proc.stdout.rstrip().endswith("exit handler ran")
     assert "teardown ran" not in proc.stdout
     proc = subprocess.run(
         [sys.executable, "-c", code, "info", str(small_file.with_name("missing.nc"))],
