@@ -642,9 +642,9 @@ def console_main() -> NoReturn:
 def _end_process(rc: int) -> NoReturn:
     """End this command's process with status ``rc``, without the interpreter's teardown.
 
-    The teardown frees every object of every imported module one by one (NumPy, SciPy,
-    xarray, Numba ...): ~0.4 s of CPU after an analyze of an image stack, a tenth of the
-    command, for nothing a finished command needs. By now its outputs are written (each
+    The teardown collects and frees every object of every imported module one by one
+    (NumPy, SciPy, xarray, Numba ...): 0.4-0.9 s of CPU after an analyze (a tenth to a
+    quarter of the command, issue 17), for nothing a finished command needs. By now its outputs are written (each
     atomically) and closed; the exit handlers still run (:mod:`atexit`: logging, temporary
     directories, coverage) and both streams are flushed. Where other threads or child
     processes are alive (a worker pool), the normal exit joins them.
