@@ -644,10 +644,11 @@ def _end_process(rc: int) -> NoReturn:
 
     The teardown collects and frees every object of every imported module one by one
     (NumPy, SciPy, xarray, Numba ...): 0.4-0.9 s of CPU after an analyze (a tenth to a
-    quarter of the command, issue 17), for nothing a finished command needs. By now its outputs are written (each
-    atomically) and closed; the exit handlers still run (:mod:`atexit`: logging, temporary
-    directories, coverage) and both streams are flushed. Where other threads or child
-    processes are alive (a worker pool), the normal exit joins them.
+    quarter of the command, issue 17), for nothing a finished command needs. By now its
+    outputs are written (each atomically) and closed; the exit handlers still run
+    (:mod:`atexit`: logging, temporary directories, coverage) and both streams are flushed.
+    Where other threads or child processes are alive (a worker pool), the normal exit joins
+    them.
     """
     import threading
 
