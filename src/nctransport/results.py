@@ -184,9 +184,9 @@ class Estimate:
         if stderr is None or not math.isfinite(float(stderr)):
             return cls(float(value), None, None, unit, "none")
         if dof is not None and dof > 0:
-            from scipy.stats import t as student_t
+            from scipy import special  # t.ppf(q, dof) without scipy.stats' ~0.5 s import
 
-            q, method = float(student_t.ppf(0.975, dof)), "t"
+            q, method = float(special.stdtrit(dof, 0.975)), "t"
         else:
             q, method = 1.959963984540054, "normal"
         v, s = float(value), float(stderr)

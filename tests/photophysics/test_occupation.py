@@ -27,6 +27,15 @@ def test_poisson_sums_to_one_and_mean():
         poisson_occupation(-0.1)
 
 
+@pytest.mark.parametrize("mean", [0.0, 1e-3, 0.5, 2.0, 30.0])
+def test_poisson_is_scipy_stats_pmf(mean):
+    # computed from scipy.special (scipy.stats costs ~0.5 s to import): the same numbers
+    from scipy.stats import poisson
+
+    p = np.array(poisson_occupation(mean, 60))
+    np.testing.assert_allclose(p, poisson.pmf(np.arange(61), mean), rtol=1e-13, atol=1e-300)
+
+
 def test_boltzmann_threefold_bright_level():
     # limits: T -> inf gives 3/4 bright; dE = 0 also 3/4; T -> 0 gives 0
     assert bright_fraction(0.015, 1e9) == pytest.approx(0.75, abs=1e-6)

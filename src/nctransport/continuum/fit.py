@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from nctransport.continuum.models import (
     MODELS,
@@ -304,7 +304,7 @@ def _fit_continuum(
     p_best, bg = unpack(sol.x)
     if not (np.all(np.isfinite(sol.x)) and all(np.isfinite(p_best[k]) for k in free)):
         raise FitError(f"the {m.name} fit diverged (non-finite parameters)")
-    q = float(stats.norm.ppf(0.975))
+    q = float(special.ndtri(0.975))
     params: dict[str, ParameterEstimate] = {}
     for k in m.units:
         if k in free:

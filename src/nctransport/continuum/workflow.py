@@ -484,7 +484,7 @@ def _jackknife(
     the interval v exp(+-t_{G-1} s) keeps positive parameters positive, as the fit's own.
     Returns the fit with these intervals, G, and a warning when no interval can be given.
     """
-    from scipy.stats import t as student_t
+    from scipy import special
 
     n = reps.shape[0]
     groups = min(n, MAX_GROUPS)
@@ -502,7 +502,7 @@ def _jackknife(
             return _without_ci(fit), groups, f"no CI: {why}"
         logs[g] = [math.log(max(f.params[k].value, 1e-300)) for k in free]
     s_log = np.sqrt((groups - 1) / groups * np.sum((logs - logs.mean(axis=0)) ** 2, axis=0))
-    q = float(student_t.ppf(0.975, groups - 1))
+    q = float(special.stdtrit(groups - 1, 0.975))
     if not np.all(np.isfinite(s_log)) or np.any(q * s_log > math.log(MAX_CI_FACTOR)):
         worst = free[int(np.argmax(np.nan_to_num(s_log, nan=np.inf)))]
         return (

@@ -9,9 +9,9 @@ from nctransport.errors import FitError
 
 def t95(dof: int) -> float:
     """Two-sided 95% Student-t quantile for ``dof`` degrees of freedom."""
-    from scipy import stats  # scipy.stats is slow to import: only when a CI is computed
+    from scipy import special  # t.ppf(q, dof), without scipy.stats' ~0.5 s import
 
-    return float(stats.t.ppf(0.975, max(int(dof), 1)))
+    return float(special.stdtrit(max(int(dof), 1), 0.975))
 
 
 def linear_fit(x, y, weights=None) -> tuple[np.ndarray, np.ndarray, float, int]:

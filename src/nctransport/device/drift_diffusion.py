@@ -47,7 +47,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.linalg import LinAlgError, solve_banded
 
-from nctransport.device._constants import EPS0, Q_E
+from nctransport.constants import EPS0, Q_E
 from nctransport.device.mobility import K_B_EV
 from nctransport.device.statistics import log_density_boltzmann, log_density_gauss_fermi
 from nctransport.errors import ConvergenceError, InputError

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nctransport.device._constants import K_B, Q_E
+from nctransport.constants import K_B, Q_E
 from nctransport.errors import InputError
 
 __all__ = [

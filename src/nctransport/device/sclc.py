@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from nctransport.device._constants import EPS0
+from nctransport.constants import EPS0
 from nctransport.device._regression import t95
 from nctransport.errors import FitError, InputError
 

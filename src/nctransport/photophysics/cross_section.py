@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import curve_fit
-from scipy.stats import t as student_t
 
 from nctransport.errors import FitError, InputError
 
@@ -105,6 +103,9 @@ def fit_cross_section(
     def model(jj, a, s_rel):
         return saturation(jj, a, s_rel * scale)
 
+    # imported here: the other photophysics calculators do not pay for SciPy's optimisers
+    from scipy.optimize import curve_fit
+
     try:
         popt, pcov = curve_fit(
             model,
@@ -124,7 +125,9 @@ def fit_cross_section(
     dof = j.size - 2
     resid = (y - model(j, *popt)) * np.sqrt(w)
     red = float(np.sum(resid**2) / dof) if dof > 0 else None
-    q = 1.959963984540054 if err is not None else float(student_t.ppf(0.975, max(dof, 1)))
+    from scipy import special  # not at import: the other calculators need no SciPy
+
+    q = 1.959963984540054 if err is not None else float(special.stdtrit(max(dof, 1), 0.975))
     if sigma <= 0 or not math.isfinite(sigma):
         converged = False
     return CrossSection(

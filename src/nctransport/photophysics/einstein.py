@@ -10,9 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.constants import e as E_CHARGE
-from scipy.constants import k as K_B
-
+from nctransport.constants import K_B
+from nctransport.constants import Q_E as E_CHARGE
 from nctransport.errors import InputError
 
 

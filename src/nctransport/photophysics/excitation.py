@@ -25,9 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.constants import c as C_LIGHT
-from scipy.constants import h as H_PLANCK
-
+from nctransport.constants import C_LIGHT, H_PLANCK
 from nctransport.errors import InputError
 from nctransport.photophysics.occupation import poisson_occupation
 

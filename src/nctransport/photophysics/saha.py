@@ -17,10 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.constants import h as H_PLANCK
-from scipy.constants import k as K_B
-from scipy.constants import m_e
-
+from nctransport.constants import H_PLANCK, K_B
+from nctransport.constants import M_E as m_e
 from nctransport.errors import InputError
 from nctransport.photophysics.occupation import K_B_EV
 

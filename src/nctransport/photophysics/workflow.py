@@ -375,9 +375,9 @@ def read_fluence_table(
     if q.check("[mass] / [time] ** 2"):  # energy per area
         if wavelength_m is None:
             raise ConfigError("energy fluence needs --wavelength to count photons")
-        from scipy.constants import c, h
+        from nctransport.constants import C_LIGHT, H_PLANCK
 
-        j = data[:, 0] * float(q.to("J/m**2").magnitude) / (h * c / wavelength_m)
+        j = data[:, 0] * float(q.to("J/m**2").magnitude) / (H_PLANCK * C_LIGHT / wavelength_m)
     elif q.check("1 / [length] ** 2"):
         j = data[:, 0] * float(q.to("1/m**2").magnitude)
     else:

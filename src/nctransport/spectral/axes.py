@@ -16,14 +16,14 @@ Convention (stated once, used everywhere in :mod:`nctransport.spectral`):
 from __future__ import annotations
 
 import numpy as np
-import scipy.constants as sc
 import xarray as xr
 
+from nctransport.constants import C_LIGHT, H_PLANCK, Q_E
 from nctransport.dataset import SIGNAL, kind_of, make_dataset
 from nctransport.errors import InputError
 
 #: h c in eV nm (exact SI constants).
-HC_EV_NM: float = sc.h * sc.c / sc.e * 1e9
+HC_EV_NM: float = H_PLANCK * C_LIGHT / Q_E * 1e9
 
 __all__ = [
     "HC_EV_NM",

@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import scipy.constants as sc
-
+from nctransport.constants import K_B, Q_E
 from nctransport.errors import FitError, InputError
 
 #: Boltzmann constant in eV/K.
-KB_EV_PER_K: float = sc.k / sc.e
+KB_EV_PER_K: float = K_B / Q_E
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.constants as sc
 import xarray as xr
 
+from nctransport.constants import N_A
 from nctransport.dataset import SIGNAL, kind_of
 from nctransport.errors import InputError, UnitError
 from nctransport.spectral.axes import to_wavelength
@@ -88,7 +88,7 @@ def forster_radius_from_overlap(
         * kappa2
         * quantum_yield
         * j_si
-        / (128.0 * math.pi**5 * sc.N_A * refractive_index**4)
+        / (128.0 * math.pi**5 * N_A * refractive_index**4)
     )
     return r6 ** (1.0 / 6.0)
 

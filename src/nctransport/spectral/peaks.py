@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import ndimage, stats
+from scipy import ndimage, special
 
 from nctransport.errors import FitError, InputError
 
@@ -297,7 +297,8 @@ _CENTROID_HALF_WIDTH = 3.0
 def _truncated_variance(k: np.ndarray) -> np.ndarray:
     """Fraction of a Gaussian's variance kept inside +-k sigma: 1 - 2k phi(k)/(2 Phi(k) - 1)."""
     k = np.clip(k, 1e-3, None)
-    return 1.0 - 2.0 * k * stats.norm.pdf(k) / (2.0 * stats.norm.cdf(k) - 1.0)
+    phi = np.exp(-0.5 * k * k) / np.sqrt(2.0 * np.pi)
+    return 1.0 - 2.0 * k * phi / (2.0 * special.ndtr(k) - 1.0)
 
 
 def _centroid(e, ys, mask, n_iter: int = 10):

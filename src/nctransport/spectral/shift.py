@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from nctransport.errors import FitError
 
@@ -206,7 +206,7 @@ def fit_peak_shift(
     dof = t.size - n_par
     resid = (y - f(t, *popt)) / (1.0 if sigma is None else sigma)
     redchi = float(np.sum(resid**2) / dof)
-    q = float(stats.t.ppf(0.975, dof))
+    q = float(special.stdtrit(dof, 0.975))
     ok = bool(np.all(np.isfinite(pcov)))
     se = np.sqrt(np.abs(np.diag(pcov))) if ok else np.full(n_par, np.nan)
     e0 = e_ref + popt[0] * 1e-3

@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import scipy.constants as sc
-from scipy import optimize, stats
+from scipy import optimize, special
 
+from nctransport.constants import K_B, Q_E
 from nctransport.errors import FitError, InputError
 
-KB_MEV_PER_K: float = sc.k / sc.e * 1e3
+KB_MEV_PER_K: float = K_B / Q_E * 1e3
 Quantity = Literal["D", "tau", "L"]
 Model = Literal["arrhenius", "bright-dark", "combined"]
 QUANTITIES: dict[str, str] = {"D": "cm2/s", "tau": "ns", "L": "nm"}
@@ -296,7 +296,7 @@ def fit_temperature(
     redchi = cost / dof if dof > 0 else float("nan")
     ok = bool(np.all(np.isfinite(pcov))) and dof > 0
     se = np.sqrt(np.abs(np.diag(pcov))) if ok else np.full(n_par, np.nan)
-    q = float(stats.t.ppf(0.975, max(dof, 1)))
+    q = float(special.stdtrit(max(dof, 1), 0.975))
     params = {}
     message = "" if ok else "covariance not estimable: parameters not identifiable from these data"
     for i, (name, unit, is_log) in enumerate(spec):

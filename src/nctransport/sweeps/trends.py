@@ -52,7 +52,7 @@ def fit_exponential(x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None = None
     >>> round(fit.tau * 1e6, 3)
     6.0
     """
-    from scipy import optimize, stats
+    from scipy import optimize, special
 
     x = np.asarray(x, float)
     y = np.asarray(y, float)
@@ -91,7 +91,7 @@ def fit_exponential(x: np.ndarray, y: np.ndarray, yerr: np.ndarray | None = None
     if sigma is not None and chi2r > 1:
         pcov = pcov * chi2r
     err = np.sqrt(np.clip(np.diag(pcov), 0, None))
-    q = stats.t.ppf(0.975, dof)
+    q = special.stdtrit(dof, 0.975)
     amp, tau, off = (float(v) for v in popt)
     return ExponentialFit(
         tau=tau,
