@@ -4,8 +4,8 @@ Each case runs as a fresh child process; its CPU time (user + system, from
 ``resource.getrusage(RUSAGE_CHILDREN)``) is compared with ``python -c "import numpy"`` measured
 in the same run. Cases are interleaved over several rounds and the medians compared, so a
 busy machine slows baseline and cases alike. Targets: ``--version`` <= 3x, ``--help`` <= 4x,
-``import nctransport`` <= 2x. Run with ``.venv/bin/python benchmarks/startup.py``; exit status
-1 when a target is missed.
+``import nctransport`` <= 2x, a calculator command (``einstein``, issue 17) <= 4x. Run with
+``.venv/bin/python benchmarks/startup.py``; exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ CASES = (
     ("nctransport --version", [*NCTRANSPORT, "--version"], 3.0),
     ("nctransport --help", [*NCTRANSPORT, "--help"], 4.0),
     ("python -c 'import nctransport'", [PYTHON, "-c", "import nctransport"], 2.0),
+    # a one-line calculator (issue 17): no SciPy optimisers, statistics, xarray or matplotlib
+    (
+        "nctransport einstein (calculator)",
+        [*NCTRANSPORT, "einstein", "--diffusivity", "0.01cm2/s", "--temperature", "300K"],
+        4.0,
+    ),
 )
 
 
