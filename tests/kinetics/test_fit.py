@@ -174,3 +174,29 @@ def test_li2023_table1_film_ta_trace_on_a_log_grid(rng):
     assert abs(short.tau_s / NS - 0.022) < 3 * short.tau_err_s / NS
     assert abs(long_.tau_s / NS - 1.45) < 3 * long_.tau_err_s / NS
     assert short.amplitude < 0 and long_.amplitude < 0  # sign of the trace kept
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_small_nnls_paths_agree_with_scipy_nnls(k):
+    # the amplitudes' exact NNLS: one Lawson-Hanson solve per problem when there are fewer
+    # problems than faces, all faces enumerated for batches; both are scipy's nnls on (A, b)
+    from scipy.optimize import nnls
+
+    from nctransport.kinetics.fit import _nnls_faces, _nnls_small_batch
+
+    rng = np.random.default_rng(k)
+    m = 2**k + 3
+    a = rng.random((m, 60, k))
+    b = np.einsum("mnk,mk->mn", a, rng.normal(size=(m, k))) + 0.1 * rng.normal(size=(m, 60))
+    gram = np.einsum("mnk,mnl->mkl", a, a)
+    rhs = np.einsum("mnk,mn->mk", a, b)
+    ref = np.stack([nnls(a[i], b[i])[0] for i in range(m)])
+    assert np.sum(ref == 0) > m // 2  # the bounds are active: a real NNLS test
+    ridge = 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
+    np.testing.assert_allclose(_nnls_faces(gram, rhs, ridge), ref, atol=1e-9)
+    few = _nnls_small_batch(gram[:2], rhs[:2])  # fewer problems than faces
+    np.testing.assert_allclose(few, ref[:2], atol=1e-9)
+    np.testing.assert_allclose(_nnls_small_batch(gram, rhs), ref, atol=1e-9)
+    bad = gram[:1].copy()
+    bad[0, 0, 0] = np.nan  # degenerate: enumerated, no exception
+    assert _nnls_small_batch(bad, rhs[:1]).shape == (1, k)

@@ -387,12 +387,35 @@ def _nnls_small_batch(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     min ||A c - b||^2 s.t. c >= 0 in normal-equation form (``gram`` = A^T A, ``rhs`` =
     A^T b). The solution is the unconstrained optimum on one face {c_j = 0, j not in S};
     every feasible face optimum is a feasible point, so the feasible face with the lowest
-    objective ``-c_S . rhs_S`` is the NNLS solution. All 2^k - 1 faces are solved batched.
+    objective ``-c_S . rhs_S`` is the NNLS solution. All 2^k - 1 faces are solved batched;
+    fewer problems than faces are each solved by Lawson-Hanson NNLS instead (the same
+    solution, which is unique: ``gram`` is positive definite).
     """
+    m, k = rhs.shape
+    ridge = 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
+    if m < 2**k - 1:
+        # Few problems (a single decay: every step of its fit): one Lawson-Hanson NNLS
+        # each beats enumerating the 2^k - 1 faces batched (30 us vs 0.1-1.2 ms, k = 2-5).
+        # With gram = L L^T, ||A c - b||^2 = ||L^T c - L^-1 rhs||^2 + const: same solution.
+        out = np.empty((m, k))
+        eye = np.eye(k)
+        for i in range(m):
+            try:
+                if not (np.all(np.isfinite(gram[i])) and np.all(np.isfinite(rhs[i]))):
+                    raise np.linalg.LinAlgError("not finite")
+                low = np.linalg.cholesky(gram[i] + ridge[i] * eye)
+                out[i] = nnls(low.T, np.linalg.solve(low, rhs[i]), maxiter=50 * k + 50)[0]
+            except (np.linalg.LinAlgError, RuntimeError):  # degenerate: enumerate its faces
+                out[i] = _nnls_faces(gram[i : i + 1], rhs[i : i + 1], ridge[i : i + 1])[0]
+        return out
+    return _nnls_faces(gram, rhs, ridge)
+
+
+def _nnls_faces(gram: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+    """:func:`_nnls_small_batch` by enumerating every face, all problems batched."""
     m, k = rhs.shape
     best = np.zeros((m, k))
     best_obj = np.zeros(m)  # empty face: c = 0, objective 0
-    ridge = 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
     for mask in range(1, 2**k):
         idx = [j for j in range(k) if mask >> j & 1]
         g = gram[:, idx][:, :, idx] + ridge * np.eye(len(idx))
