@@ -121,6 +121,11 @@ WORK_MODULES: dict[str, tuple[str, ...]] = {
     "simulate": ("nctransport.kmc.workflow",),
     "device": ("nctransport.device.workflow",),
     "sweep": ("nctransport.sweeps.workflow",),
+    "spectra": ("nctransport.spectral.workflow",),
+    "temperature": ("nctransport.spectral.workflow",),
+    "fit-model": ("nctransport.continuum.workflow",),
+    "info": ("xarray", "nctransport.io"),
+    "convert": ("xarray", "nctransport.io"),
 }
 
 #: Command modules in ``--help`` order (each imported only when one of its commands runs).
