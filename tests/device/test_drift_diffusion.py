@@ -226,3 +226,21 @@ def test_poole_frenkel_sclc_against_murgatroyd(gamma, volts):
     c = solve_jv([volts], device=dev, mobility=ConstantMobility(MU), n_points=200)
     ratio = pf.current_density_A_m2[0] / c.current_density_A_m2[0]
     assert ratio == pytest.approx(np.exp(0.891 * gamma * np.sqrt(volts / L)), rel=0.07)
+
+
+def test_band_solver_is_solve_bandeds_lapack_call():
+    # the Newton step calls LAPACK's gbsv directly (SciPy's wrapper cost more than the
+    # solve): the same numbers as scipy.linalg.solve_banded, and a singular matrix raises
+    from scipy.linalg import LinAlgError, solve_banded
+
+    from nctransport.device.drift_diffusion import _solve_band3
+
+    rng = np.random.default_rng(3)
+    for n in (4, 51, 398):
+        ab = rng.normal(size=(7, n))
+        ab[3] += 4.0
+        b = rng.normal(size=n)
+        ref = solve_banded((3, 3), ab, b, check_finite=False)
+        assert np.array_equal(_solve_band3(ab.copy(), b.copy()), ref)
+    with pytest.raises(LinAlgError):
+        _solve_band3(np.zeros((7, 6)), np.ones(6))
