@@ -289,8 +289,9 @@ class _System:
         eta = phi - u
         lnp, r = self.logdens(eta)
         p = np.exp(lnp)
-        dc = np.diff(c)
-        a = np.diff(u) + dc
+        # slices, not np.diff (the same differences; np.diff's overhead was ~5% of a fit)
+        dc = c[1:] - c[:-1]
+        a = (u[1:] - u[:-1]) + dc
         if self.stats.kind == "boltzmann":
             g = np.ones_like(a)
             dg0 = dg1 = np.zeros_like(a)
@@ -311,7 +312,7 @@ class _System:
         # Same flux in Slotboom form, free of the cancellation between the huge drift and
         # diffusion terms of an accumulation layer: with g = D eta / D ln p,
         # p0 B(y) - p1 B(-y) = -p0 B(y) expm1(D phi / g), D phi = D eta + D u.
-        dphi = np.diff(phi) + dc
+        dphi = (phi[1:] - phi[:-1]) + dc
         Q = -g * p0 * bp * np.expm1(dphi / g)
         p_edge = np.exp(0.5 * (lnp[:-1] + lnp[1:])) * self.n_sites
         e_abs = np.abs(a) * self.e_scale
@@ -337,7 +338,7 @@ class _System:
         lam2, h, w = self.lam2, self.h, self.w
         pi = p[1:-1]
         res = np.empty(2 * m)
-        slope = (np.diff(u) + np.diff(c)) / h
+        slope = ((u[1:] - u[:-1]) + (c[1:] - c[:-1])) / h
         res[0::2] = lam2 * (slope[1:] - slope[:-1]) + pi * w
         with np.errstate(invalid="ignore", over="ignore"):
             res[1::2] = j[1:] - j[:-1]
