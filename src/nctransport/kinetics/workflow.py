@@ -257,7 +257,12 @@ class _DecayPlots:
         raise NotImplementedError
 
     def plot_decay(self, ax: Any = None) -> Any:
-        """Data, fit (and IRF, scaled) on a log axis; returns ``ax``."""
+        """Data, fit (and IRF, scaled) on a log axis; returns ``ax``.
+
+        ``ax``: a matplotlib Axes (a new one when None) or an
+        :class:`nctransport.report.svg.SvgAxes`. Decays longer than
+        :data:`MAX_DECAY_POINTS` bins are drawn as means of groups of consecutive bins.
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -266,7 +271,8 @@ class _DecayPlots:
         return _draw_decay(ax, t, data, fitted, irf, self._title())
 
     def plot_residuals(self, ax: Any = None) -> Any:
-        """Weighted residuals vs time; returns ``ax``."""
+        """Weighted residuals vs time (of groups of bins, ``sum / sqrt(n)``, for long decays);
+        returns ``ax``."""
         if ax is None:
             import matplotlib.pyplot as plt
 
