@@ -441,6 +441,10 @@ class DecayFitResult(_DecayPlots, ResultProtocol):
     def _report_results(self) -> dict[str, Any]:
         return {k: v for k, v in self.to_dict().items() if k not in ("input", "settings")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the files here
+        return [dict(src) for src in self.sources if src.get("path")]
+
     def _write_data(self, out_dir: Path) -> list[Path]:
         return self._write_curves(out_dir)
 
@@ -551,6 +555,10 @@ class GlobalDecayResult(_DecayPlots, ResultProtocol):
     def _report_results(self) -> dict[str, Any]:
         return {k: v for k, v in self.to_dict().items() if k not in ("input", "settings")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the files here
+        return [dict(src) for src in self.sources if src.get("path")]
+
     def _write_data(self, out_dir: Path) -> list[Path]:
         from nctransport.io.netcdf import save_netcdf
 
@@ -571,7 +579,7 @@ class GlobalDecayResult(_DecayPlots, ResultProtocol):
 
             fig = SvgFigure(1, ncols, figsize=figsize)
             if len(dims) == 2:  # room for the colour bars and the y labels
-                fig.subplots_adjust(left=0.12, right=0.92, bottom=0.14, wspace=0.45)
+                fig.subplots_adjust(left=0.08, right=0.96, bottom=0.14, wspace=0.3)
             else:
                 fig.subplots_adjust(left=0.13, bottom=0.14)
             axes = fig.axes
