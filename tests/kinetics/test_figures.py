@@ -71,6 +71,7 @@ def test_kinetics_command_draws_svg_without_matplotlib(long_decay, tmp_path):
     assert len((out / "decay_fit.csv").read_text().splitlines()) == 4001  # every bin
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/svg+xml;base64,') == 1 and "image/png" not in html
+    assert "<code>decay.csv</code>" in html and "No input file" not in html  # Input section
 
 
 def test_long_decay_is_drawn_as_group_means_with_unit_variance_residuals(long_decay):

@@ -92,6 +92,7 @@ def test_spectra_command_draws_svg_without_matplotlib(tmp_path, rng, truth):
     assert _error_bars(peak) > 0 and "exp: ΔE = " in peak and "peak energy (meV)" in peak
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert "<code>ta.csv</code>" in html and "No input file" not in html  # Input section
 
 
 def test_temperature_command_draws_svg_without_matplotlib(tmp_path, d_vs_t):
@@ -104,6 +105,8 @@ def test_temperature_command_draws_svg_without_matplotlib(tmp_path, d_vs_t):
     assert _marker_groups(svg) == [5, 5] and _curves(svg) == 2  # data + fit, two panels
     assert _error_bars(svg) == 10
     assert "temperature (K)" in svg and "1000 / T (1/K)" in svg and svg.count("D (cm²/s)") == 2
+    html = (out / "report.html").read_text()
+    assert "<code>d_vs_T.csv</code>" in html and "No input file" not in html
 
 
 def test_temperature_figure_is_log_on_both_panels_and_png_on_request(tmp_path, d_vs_t):

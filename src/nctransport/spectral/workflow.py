@@ -163,6 +163,10 @@ class SpectraResult(ResultProtocol):
         keys = ("peak_shift", "sigma_inh_meV", "temperature_K", "n_frames", "n_valid_frames")
         return {k: self.results[k] for k in (*keys, "spectral_axis")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the file here
+        return [dict(self.source)] if self.source.get("path") else []
+
     @property
     def is_map(self) -> bool:
         return self.signal.ndim == 2 and self.signal.shape[0] > 1
@@ -534,6 +538,9 @@ class TemperatureFitResult(ResultProtocol):
 
     def report_title(self) -> str:
         return f"Temperature dependence of {self.fit.quantity}"
+
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        return [dict(src) for src in self.sources if src.get("path")]
 
     def _report_results(self) -> dict[str, Any]:
         f = self.fit
