@@ -71,7 +71,7 @@ def test_kinetics_auto_on_decay(decay_file, tmp_path, capsys):
         "photon_fraction",
     }
     assert abs(res["irf_fwhm_ns"] - 0.3) < 0.05
-    for name in ("results.json", "decay_fit.png", "report.html"):
+    for name in ("results.json", "decay_fit.svg", "report.html"):
         assert (out / name).exists()
     assert json.loads((out / "results.json").read_text())["input"]["sha256"]
 

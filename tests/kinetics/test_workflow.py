@@ -124,8 +124,8 @@ def test_dataset_input_global_map_and_plots(rng, tmp_path):
     assert a1.get_yscale() == "log" and len(a1.lines) >= 2
     plt.close(fig)
     written = {p.name for p in g.write(tmp_path / "gm")}
-    assert {"results.json", "amplitudes.nc", "decay_fit.csv", "decay_fit.png"} <= written
-    assert {"amplitudes.png", "report.html"} <= written
+    assert {"results.json", "amplitudes.nc", "decay_fit.csv", "decay_fit.svg"} <= written
+    assert {"amplitudes.svg", "report.html"} <= written
 
 
 def test_single_fit_writes_curves_and_plots(decay_csv, tmp_path):
@@ -136,7 +136,7 @@ def test_single_fit_writes_curves_and_plots(decay_csv, tmp_path):
     assert len(top.figure.axes) == 2
     plt.close(top.figure)
     names = {p.name for p in k.write(tmp_path / "w")}
-    assert {"results.json", "decay_fit.csv", "decay_fit.png", "report.html"} <= names
+    assert {"results.json", "decay_fit.csv", "decay_fit.svg", "report.html"} <= names
     rows = (tmp_path / "w" / "decay_fit.csv").read_text().splitlines()
     assert rows[0] == "t [ns],data,fit,weighted_residual" and len(rows) == k.fit.t_s.size + 1
 

@@ -174,3 +174,46 @@ def test_analysis_figures_cost_does_not_grow_with_frames():
         for _, _, fig in figs:
             ET.fromstring(fig.to_svg())
     assert sizes[1200]["msd"] < 1.5 * sizes[60]["msd"] + 20_000
+
+
+def test_diverging_mesh_takes_vmin_vmax_cmap_and_colorbar_label():
+    # The spectral map's call: a signed signal on RdBu_r, symmetric limits, labelled bar.
+    fig = SvgFigure()
+    ax = fig.axes[0]
+    c = np.array([[-1.0, 0.0, 0.5]])
+    mesh = ax.pcolormesh([0.0, 1.0, 2.0], [0.0], c, cmap="RdBu_r", vmin=-2.0, vmax=2.0)
+    mesh.set_rasterized(True)  # accepted as matplotlib's (a mesh is always one image)
+    fig.colorbar(mesh, ax=ax, label="signal (dOD)")
+    svg = fig.to_svg()
+    img = np.round(_image_rows(svg)[0, :, :3] * 255).astype(int)
+    cols = [img[0], img[img.shape[0] // 2], img[-1]]  # one pixel in each cell
+    want = colormap(np.array([0.25, 0.5, 0.625]), "RdBu_r")  # (v - vmin) / (vmax - vmin)
+    assert np.abs(np.array(cols) - want).max() <= 1
+    assert cols[1].tolist() == [247, 247, 247]  # zero is the neutral middle
+    texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    assert "signal (dOD)" in texts and "−2" in texts and "2" in texts  # the fixed limits
+    assert 'stop-color="#053061"' in svg and 'stop-color="#fde725"' not in svg
+
+
+def test_colormap_names():
+    assert colormap(np.array([0.0, 1.0]), "RdBu_r").tolist() == [[5, 48, 97], [103, 0, 31]]
+    assert colormap(np.array([0.0]), "RdBu").tolist() == [[103, 0, 31]]
+    assert colormap(np.array([0.0]), "no such map").tolist() == [[68, 1, 84]]  # viridis
+
+
+def test_rotated_y_label_clears_wide_tick_labels():
+    # A label with descenders ("signal") beside four-digit tick labels: its baseline sits
+    # left of the widest tick label by more than the descent (DejaVu digits are 0.64 em).
+    fig = SvgFigure()
+    ax = fig.axes[0]
+    ax.plot([0.0, 1.0], [200.0, 5000.0])
+    ax.set_yscale("log")
+    ax.set_ylabel("signal")
+    root = ET.fromstring(fig.to_svg())
+    texts = {t.text: t for t in root.iter(f"{SVG}text")}
+    tick = texts["5000"]
+    size = float(tick.get("font-size"))
+    left_of_ticks = float(tick.get("x")) - 4 * 0.636 * size
+    label = texts["signal"]
+    descent = 0.24 * float(label.get("font-size"))
+    assert float(label.get("x")) + descent < left_of_ticks - 1

@@ -48,7 +48,7 @@ def test_spectra_command_recovers_truth_from_a_csv_map(tmp_path, rng, truth, cap
     assert len(res["peaks"]["energy_eV"]) == t.size
     assert res["input"]["sha256"] and res["nctransport_version"]
     out = tmp_path / "out"
-    for name in ("results.json", "report.html", "spectral_map.png", "peak_energy.png"):
+    for name in ("results.json", "report.html", "spectral_map.svg", "peak_energy.svg"):
         assert (out / name).stat().st_size > 0, name
     assert src.read_bytes() == before  # input untouched
 
@@ -186,7 +186,7 @@ def test_temperature_command_recovers_bright_dark_splitting(tmp_path, capsys):
     assert rc == 0
     de = res["fit"]["delta_e_bd_meV"]
     assert de["ci95"][0] <= 15.0 <= de["ci95"][1]
-    for name in ("results.json", "report.html", "temperature_D.png"):
+    for name in ("results.json", "report.html", "temperature_D.svg"):
         assert (tmp_path / "o" / name).exists()
 
 

@@ -78,7 +78,7 @@ def test_spectra_on_a_dataset_plots_and_writes(redshift_dataset, tmp_path):
     assert s.plot_map(a) is a and s.plot(b) is b
     plt.close(fig)
     names = {p.name for p in s.write(tmp_path / "w")}
-    assert {"results.json", "spectral_map.png", "peak_energy.png", "report.html"} <= names
+    assert {"results.json", "spectral_map.svg", "peak_energy.svg", "report.html"} <= names
 
 
 @pytest.mark.parametrize("temperature", ["-5K", "0K", "-300 degC"])
@@ -150,7 +150,7 @@ def test_temperature_fit_api_equals_cli(d_vs_t, tmp_path, capsys):
     )
     assert to_jsonable(r.to_dict()) == cli
     names = {p.name for p in r.write(tmp_path / "w")}
-    assert {"results.json", "temperature_D.png", "report.html"} <= names
+    assert {"results.json", "temperature_D.svg", "report.html"} <= names
 
 
 def _results_files(tmp_path, temps_in_file=None):

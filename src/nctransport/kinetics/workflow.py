@@ -156,21 +156,68 @@ def _source_dict(sources: Sequence[Mapping[str, Any]], settings: Mapping[str, An
     return prov
 
 
-def _draw_decay(ax, t_s, data, fitted, irf_curve, title: str | None = None):
-    from nctransport.plotting import COLORS, label_axes
+#: Most points drawn per decay curve. Longer decays (TCSPC: 4096 bins) are drawn as the
+#: means of consecutive bins, for display only: every bin stays in decay_fit.csv, and the
+#: figure costs the same for 100 or 10 000 bins (issue 17).
+MAX_DECAY_POINTS = 600
 
-    tn = np.asarray(t_s) / NS
-    data = np.asarray(data)
-    pos = data > 0
-    ax.semilogy(tn[pos], data[pos], ".", ms=3, label="data", color="#000000")
-    ax.semilogy(tn, np.maximum(fitted, 1e-12), "-", lw=1.5, label="fit", color=COLORS["fit"])
+
+def _display_edges(n: int, n_max: int = MAX_DECAY_POINTS) -> np.ndarray | None:
+    """Edges of at most ``n_max`` groups of consecutive points, or None when ``n`` fits.
+
+    >>> _display_edges(10, 4).tolist(), _display_edges(4, 4)
+    ([0, 2, 5, 8, 10], None)
+    """
+    if n <= n_max:
+        return None
+    return np.linspace(0, n, n_max + 1).round().astype(int)
+
+
+def _group_mean(v: Any, edges: np.ndarray | None) -> np.ndarray:
+    """Mean of each group of consecutive values (``v`` itself without groups)."""
+    v = np.asarray(v, dtype=float)
+    if edges is None:
+        return v
+    return np.add.reduceat(v, edges[:-1]) / np.diff(edges)
+
+
+def _group_residual(r: Any, edges: np.ndarray | None) -> np.ndarray:
+    """Weighted residual of each group, ``sum(r) / sqrt(n)``: unit variance like a single
+    bin's, so the residual panel keeps its scale and a systematic misfit stands out."""
+    r = np.asarray(r, dtype=float)
+    if edges is None:
+        return r
+    return np.add.reduceat(r, edges[:-1]) / np.sqrt(np.diff(edges))
+
+
+def _draw_decay(
+    ax: Any,
+    t_s: np.ndarray,
+    data: np.ndarray,
+    fitted: np.ndarray,
+    irf_curve: np.ndarray | None,
+    title: str | None = None,
+) -> Any:
+    """Data, fit and scaled IRF on a log signal axis, on a matplotlib or an SVG Axes."""
+    from nctransport.report.style import COLORS, label_axes
+
+    data = np.asarray(data, dtype=float)
+    edges = _display_edges(data.size)
+    tn = _group_mean(np.asarray(t_s) / NS, edges)
+    shown = _group_mean(data, edges)
+    pos = shown > 0
+    label = "data" if edges is None else f"data (means of {data.size} bins in {tn.size} groups)"
+    ax.plot(tn[pos], shown[pos], ".", ms=3, label=label, color="#000000")
+    fit = _group_mean(fitted, edges)
+    ax.plot(tn, np.maximum(fit, 1e-12), "-", lw=1.5, label="fit", color=COLORS["fit"])
     if irf_curve is not None and np.max(irf_curve) > 0:
-        scaled = np.asarray(irf_curve) / np.max(irf_curve) * np.max(data)
-        ax.semilogy(
+        scaled = _group_mean(irf_curve, edges) / np.max(irf_curve) * np.max(data)
+        ax.plot(
             tn, np.maximum(scaled, 1e-12), "--", lw=1, label="IRF (scaled)", color=COLORS["data"]
         )
-    lo = max(np.min(data[pos]) * 0.5, 1e-3) if pos.any() else 1e-3
+    ax.set_yscale("log")
     if pos.any():
+        lo = max(np.min(shown[pos]) * 0.5, 1e-3)
         ax.set_ylim(lo, np.max(data) * 2)
     label_axes(ax, x=("t", "ns"), y=("signal", None))
     if title:
@@ -179,10 +226,13 @@ def _draw_decay(ax, t_s, data, fitted, irf_curve, title: str | None = None):
     return ax
 
 
-def _draw_residuals(ax, t_s, resid):
-    from nctransport.plotting import COLORS, label_axes
+def _draw_residuals(ax: Any, t_s: np.ndarray, resid: np.ndarray) -> Any:
+    """Weighted residuals vs time (groups of bins for long decays, see :data:`MAX_DECAY_POINTS`)."""
+    from nctransport.report.style import COLORS, label_axes
 
-    ax.plot(np.asarray(t_s) / NS, resid, ".", ms=2, color=COLORS["model"])
+    edges = _display_edges(np.asarray(resid).size)
+    tn = _group_mean(np.asarray(t_s) / NS, edges)
+    ax.plot(tn, _group_residual(resid, edges), ".", ms=2, color=COLORS["model"])
     ax.axhline(0, color="#000000", lw=0.8)
     label_axes(ax, x=("t", "ns"), y=("weighted resid.", None))
     return ax
@@ -207,7 +257,12 @@ class _DecayPlots:
         raise NotImplementedError
 
     def plot_decay(self, ax: Any = None) -> Any:
-        """Data, fit (and IRF, scaled) on a log axis; returns ``ax``."""
+        """Data, fit (and IRF, scaled) on a log axis; returns ``ax``.
+
+        ``ax``: a matplotlib Axes (a new one when None) or an
+        :class:`nctransport.report.svg.SvgAxes`. Decays longer than
+        :data:`MAX_DECAY_POINTS` bins are drawn as means of groups of consecutive bins.
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -216,7 +271,8 @@ class _DecayPlots:
         return _draw_decay(ax, t, data, fitted, irf, self._title())
 
     def plot_residuals(self, ax: Any = None) -> Any:
-        """Weighted residuals vs time; returns ``ax``."""
+        """Weighted residuals vs time (of groups of bins, ``sum / sqrt(n)``, for long decays);
+        returns ``ax``."""
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -241,14 +297,31 @@ class _DecayPlots:
         self.plot_residuals(bottom)
         return top
 
-    def _decay_figure(self) -> tuple[str, str, Any]:
-        from nctransport.plotting import new_fit_figure
+    def _decay_figure(self, backend: str = "matplotlib") -> tuple[str, str, Any]:
+        if backend == "svg":  # no matplotlib import (issue 17)
+            from nctransport.report.svg import SvgFigure
 
-        fig, (ax, axr) = new_fit_figure(figsize=(6.5, 5.0))
+            fig = SvgFigure(2, 1, figsize=(6.5, 5.0), sharex=True, height_ratios=[2.5, 1.0])
+            fig.subplots_adjust(left=0.12, right=0.97, bottom=0.1, top=0.94, hspace=0.12)
+            ax, axr = fig.axes
+        elif backend == "matplotlib":
+            from nctransport.plotting import new_fit_figure
+
+            fig, (ax, axr) = new_fit_figure(figsize=(6.5, 5.0))
+        else:
+            raise ValueError(f"backend must be 'svg' or 'matplotlib', not {backend!r}")
         self.plot_decay(ax)
         self.plot_residuals(axr)
         ax.set_xlabel("")
-        return ("decay_fit", "Decay, fit and weighted residuals", fig)
+        caption = "Decay, fit and weighted residuals"
+        n = np.asarray(self._curves()[1]).size
+        edges = _display_edges(n)
+        if edges is not None:
+            caption += (
+                f"; {n} bins drawn in {edges.size - 1} groups of consecutive bins (means; "
+                "residual of a group: sum / √n), every bin is in decay_fit.csv"
+            )
+        return ("decay_fit", caption, fig)
 
     def _write_curves(self, out_dir: Path) -> list[Path]:
         from nctransport.io.atomic import write_text
@@ -368,11 +441,17 @@ class DecayFitResult(_DecayPlots, ResultProtocol):
     def _report_results(self) -> dict[str, Any]:
         return {k: v for k, v in self.to_dict().items() if k not in ("input", "settings")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the files here
+        return [dict(src) for src in self.sources if src.get("path")]
+
     def _write_data(self, out_dir: Path) -> list[Path]:
         return self._write_curves(out_dir)
 
-    def _figures(self) -> list[tuple[str, str, Any]]:
-        return [self._decay_figure()]
+    draws_svg = True
+
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        return [self._decay_figure(backend)]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -476,31 +555,48 @@ class GlobalDecayResult(_DecayPlots, ResultProtocol):
     def _report_results(self) -> dict[str, Any]:
         return {k: v for k, v in self.to_dict().items() if k not in ("input", "settings")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the files here
+        return [dict(src) for src in self.sources if src.get("path")]
+
     def _write_data(self, out_dir: Path) -> list[Path]:
         from nctransport.io.netcdf import save_netcdf
 
         amp = save_netcdf(self.amplitudes, out_dir / "amplitudes.nc")
         return [amp, *self._write_curves(out_dir)]
 
-    def _figures(self) -> list[tuple[str, str, Any]]:
-        from nctransport.plotting import new_figure
+    draws_svg = True
 
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        decay = self._decay_figure(backend)  # checks the backend's name
         amp = self.amplitudes
         comps = [c for c in amp.component.values if c != "background"]
         dims = [d for d in amp.amplitude.dims if d != "component"]
-        if len(dims) == 2:
-            fig, axes = new_figure(1, len(comps), figsize=(4.0 * len(comps), 3.6), squeeze=False)
-            _draw_amplitudes(list(axes[0]), amp)
+        ncols = len(comps) if len(dims) == 2 else 1
+        figsize = (4.0 * ncols, 3.6) if len(dims) == 2 else (6.0, 3.6)
+        if backend == "svg":
+            from nctransport.report.svg import SvgFigure
+
+            fig = SvgFigure(1, ncols, figsize=figsize)
+            if len(dims) == 2:  # room for the colour bars and the y labels
+                fig.subplots_adjust(left=0.08, right=0.96, bottom=0.14, wspace=0.3)
+            else:
+                fig.subplots_adjust(left=0.13, bottom=0.14)
+            axes = fig.axes
         else:
-            fig, ax = new_figure(1, 1, figsize=(6.0, 3.6))
-            _draw_amplitudes([ax], amp)
-        return [
-            self._decay_figure(),
-            ("amplitudes", "Amplitude of each component (shared lifetimes)", fig),
-        ]
+            from nctransport.plotting import new_figure
+
+            fig, grid = new_figure(1, ncols, figsize=figsize, squeeze=False)
+            axes = list(grid[0])
+        _draw_amplitudes(axes, amp)
+        return [decay, ("amplitudes", "Amplitude of each component (shared lifetimes)", fig)]
 
 
-def _draw_amplitudes(axes: list, amp_ds: Any, *, first_only: bool = False) -> None:
+def _draw_amplitudes(axes: list[Any], amp_ds: Any, *, first_only: bool = False) -> None:
+    """Amplitude maps (one panel per component) or amplitude vs position, on matplotlib or
+    SVG Axes."""
+    from nctransport.report.style import label_axes
+
     comps = [c for c in amp_ds.component.values if c != "background"]
     dims = [d for d in amp_ds.amplitude.dims if d != "component"]
     if len(dims) == 2:
@@ -510,20 +606,23 @@ def _draw_amplitudes(axes: list, amp_ds: Any, *, first_only: bool = False) -> No
             im = ax.pcolormesh(x, y, a.values, shading="nearest")
             ax.figure.colorbar(im, ax=ax)
             tau = float(amp_ds.tau.sel(component=c)) / NS
-            ax.set_title(f"tau = {tau:.3g} ns")
-            ax.set_xlabel("x (um)")
-            ax.set_ylabel("y (um)")
+            label_axes(ax, x=("x", "um"), y=("y", "um"), title=f"tau = {tau:.3g} ns")
         return
     ax = axes[0]
     d = dims[0]
     xv = amp_ds[d].values * (1e6 if d in ("x", "y") else 1)
+    edges = _display_edges(xv.size, MAX_DECAY_POINTS // 2)  # display only: all in amplitudes.nc
     for c in comps:
-        a = amp_ds.amplitude.sel(component=c)
-        e = amp_ds.amplitude_err.sel(component=c)
+        a = np.asarray(amp_ds.amplitude.sel(component=c).values, dtype=float)
+        e = np.asarray(amp_ds.amplitude_err.sel(component=c).values, dtype=float)
+        if edges is not None:  # error of a group mean: sqrt(sum err^2) / n
+            e = np.sqrt(np.add.reduceat(e**2, edges[:-1])) / np.diff(edges)
         tau = float(amp_ds.tau.sel(component=c)) / NS
-        ax.errorbar(xv, a.values, yerr=e.values, fmt=".-", ms=3, label=f"tau = {tau:.3g} ns")
-    ax.set_xlabel(f"{d} (um)" if d in ("x", "y") else d)
-    ax.set_ylabel("amplitude (counts/bin)")
+        ax.errorbar(
+            _group_mean(xv, edges), _group_mean(a, edges), yerr=e, fmt=".-", ms=3,
+            label=f"tau = {tau:.3g} ns",
+        )  # fmt: skip
+    label_axes(ax, x=(d, "um") if d in ("x", "y") else d, y=("amplitude", "counts/bin"))
     ax.legend()
 
 

@@ -48,6 +48,8 @@ _PT = PX_PER_INCH / 72.0  # font sizes are given in points, as in matplotlib
 _FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 _TICK_PT, _LABEL_PT, _TITLE_PT = 9.0, 10.0, 10.0
 _CHAR_EM = 0.58  # average glyph advance of a sans-serif font, in em (for layout estimates)
+_DIGIT_EM = 0.64  # advance of a digit (DejaVu Sans 0.636, Helvetica/Arial 0.556)
+_DESCENT_EM = 0.24  # a rotated label's descenders (g, p, y) reach this far to the right
 
 #: Anchor colours of viridis (van der Walt & Smith, matplotlib's default colour map):
 #: perceptually uniform, colour-blind safe and readable in greyscale.
@@ -63,6 +65,25 @@ _VIRIDIS = [
     "#b5de2b",
     "#fde725",
 ]
+
+#: Anchor colours of ColorBrewer's 11-class RdBu (Harrower & Brewer 2003), reversed as
+#: matplotlib's ``RdBu_r``: a diverging map for signed signals (blue < 0 < red).
+_RDBU_R = [
+    "#053061",
+    "#2166ac",
+    "#4393c3",
+    "#92c5de",
+    "#d1e5f0",
+    "#f7f7f7",
+    "#fddbc7",
+    "#f4a582",
+    "#d6604d",
+    "#b2182b",
+    "#67001f",
+]
+
+#: The colour maps a mesh can take (``cmap=``); other names fall back to viridis.
+_CMAPS = {"viridis": _VIRIDIS, "RdBu_r": _RDBU_R, "RdBu": _RDBU_R[::-1]}
 
 _NAMED = {"k": "#000000", "black": "#000000", "w": "#ffffff", "white": "#ffffff"}
 
@@ -85,14 +106,18 @@ def _color(spec: Any, default: str) -> str:
     return f"#{g:02x}{g:02x}{g:02x}"
 
 
-def colormap(values: np.ndarray) -> np.ndarray:
-    """RGB bytes (..., 3) of ``values`` in [0, 1] on the viridis anchors (linear in between).
+def colormap(values: np.ndarray, name: str = "viridis") -> np.ndarray:
+    """RGB bytes (..., 3) of ``values`` in [0, 1] on the anchors of colour map ``name``
+    (linear in between; ``viridis``, ``RdBu_r`` or ``RdBu``).
 
     >>> colormap(np.array([0.0, 1.0])).tolist()
     [[68, 1, 84], [253, 231, 37]]
+    >>> colormap(np.array([0.5]), "RdBu_r").tolist()
+    [[247, 247, 247]]
     """
-    anchors = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in _VIRIDIS], float)
-    pos = np.linspace(0.0, 1.0, len(_VIRIDIS))
+    hexes = _CMAPS.get(name, _VIRIDIS)
+    anchors = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in hexes], float)
+    pos = np.linspace(0.0, 1.0, len(hexes))
     v = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
     rgb = np.stack([np.interp(v, pos, anchors[:, c]) for c in range(3)], axis=-1)
     return np.round(rgb).astype(np.uint8)
@@ -206,7 +231,10 @@ def _fmt(v: float) -> str:
 
 
 def _text_width(text: str, size_px: float) -> float:
-    return len(text) * _CHAR_EM * size_px
+    """Estimated width of ``text``: digits are wider than the average glyph (0.64 em in
+    DejaVu Sans), and tick labels are mostly digits."""
+    digits = sum(c.isdigit() for c in text)
+    return (digits * _DIGIT_EM + (len(text) - digits) * _CHAR_EM) * size_px
 
 
 def _dash(ls: str | None, lw: float) -> str:
@@ -264,6 +292,10 @@ class _Mesh:
     c: np.ndarray
     vmin: float
     vmax: float
+    cmap: str = "viridis"
+
+    def set_rasterized(self, _flag: bool) -> None:
+        """As matplotlib's; a mesh is always drawn as one image here."""
 
 
 @dataclass
@@ -366,13 +398,20 @@ class SvgAxes:
             )
         )
 
-    def pcolormesh(self, x: Any, y: Any, c: Any, **_kw: Any) -> _Mesh:
+    def pcolormesh(self, x: Any, y: Any, c: Any, **kw: Any) -> _Mesh:
         """An image of ``c[len(y), len(x)]`` with cells centred on ``x`` and ``y``
-        (matplotlib's ``shading="nearest"``); NaN cells are left transparent."""
+        (matplotlib's ``shading="nearest"``); NaN cells are left transparent.
+
+        ``vmin``/``vmax`` fix the colour range (default: the data's), ``cmap`` names one of
+        the maps of :func:`colormap`.
+        """
         c = np.asarray(c, dtype=float)
         finite = c[np.isfinite(c)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        mesh = _Mesh(np.asarray(x, float).ravel(), np.asarray(y, float).ravel(), c, lo, hi)
+        lo = lo if kw.get("vmin") is None else float(kw["vmin"])
+        hi = hi if kw.get("vmax") is None else float(kw["vmax"])
+        cmap = str(kw.get("cmap") or "viridis")
+        mesh = _Mesh(np.asarray(x, float).ravel(), np.asarray(y, float).ravel(), c, lo, hi, cmap)
         self.artists.append(mesh)
         return mesh
 
@@ -500,8 +539,10 @@ class SvgFigure:
         self.hspace = kw.pop("hspace", self.hspace)
         self.margins.update(kw)
 
-    def colorbar(self, mesh: _Mesh, ax: SvgAxes, **_kw: Any) -> _Colorbar:
+    def colorbar(self, mesh: _Mesh, ax: SvgAxes, **kw: Any) -> _Colorbar:
         ax.colorbar = _Colorbar(mesh)
+        if kw.get("label"):
+            ax.colorbar.set_label(kw["label"])
         return ax.colorbar
 
     def _boxes(self) -> list[tuple[float, float, float, float]]:
@@ -605,7 +646,7 @@ def _draw_axes(ax: SvgAxes, box: tuple[float, float, float, float], k: int) -> s
     if ax.xlabel and not hide_x_labels:
         out.append(_text(x0 + w / 2, y0 + h + tick_px + 6 + label_px, ax.xlabel, label_px))
     if ax.ylabel:
-        xl = x0 - ywidth - 10
+        xl = x0 - ywidth - 10 - _DESCENT_EM * label_px
         out.append(_text(xl, y0 + h / 2, ax.ylabel, label_px, rotate=True))
     if ax.title:
         out.append(_text(x0 + w / 2, y0 - 6, ax.title, title_px))
@@ -779,7 +820,7 @@ def _draw_mesh(m: _Mesh, sx: _Scale, sy: _Scale) -> str:
     span = (m.vmax - m.vmin) or 1.0
     rgba = np.zeros(vals.shape + (4,), dtype=np.uint8)
     good = np.isfinite(vals)
-    rgba[..., :3] = colormap(np.where(good, (vals - m.vmin) / span, 0.0))
+    rgba[..., :3] = colormap(np.where(good, (vals - m.vmin) / span, 0.0), m.cmap)
     rgba[..., 3] = np.where(good, 255, 0)
     data = base64.b64encode(encode_png(rgba)).decode("ascii")
     return (
@@ -797,9 +838,9 @@ def _regular(c: np.ndarray) -> bool:
 def _draw_colorbar(cb: _Colorbar, x: float, y: float, h: float, k: int) -> str:
     w = 14.0
     m = cb.mesh
+    hexes = _CMAPS.get(m.cmap, _VIRIDIS)
     stops = "".join(
-        f'<stop offset="{i / (len(_VIRIDIS) - 1):.3f}" stop-color="{c}"/>'
-        for i, c in enumerate(_VIRIDIS)
+        f'<stop offset="{i / (len(hexes) - 1):.3f}" stop-color="{c}"/>' for i, c in enumerate(hexes)
     )
     out = [
         f'<linearGradient id="g{k}" x1="0" y1="1" x2="0" y2="0">{stops}</linearGradient>',

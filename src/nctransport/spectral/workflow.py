@@ -163,25 +163,35 @@ class SpectraResult(ResultProtocol):
         keys = ("peak_shift", "sigma_inh_meV", "temperature_K", "n_frames", "n_valid_frames")
         return {k: self.results[k] for k in (*keys, "spectral_axis")}
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        # the report's results table leaves "input" out, so name the file here
+        return [dict(self.source)] if self.source.get("path") else []
+
     @property
     def is_map(self) -> bool:
         return self.signal.ndim == 2 and self.signal.shape[0] > 1
 
     def plot_map(self, ax: Any = None) -> Any:
-        """Spectral map (energy x time) with the fitted peak of each frame and the shift fit."""
-        from nctransport.plotting import COLORS, label_axes
+        """Spectral map (energy x time) with the fitted peak of each frame and the shift fit.
+
+        ``ax``: a matplotlib Axes (a new one when None) or an
+        :class:`nctransport.report.svg.SvgAxes`.
+        """
+        from nctransport.report.style import COLORS, label_axes
 
         ax = _axes(ax)
         t_ps = self.peaks.t_s * 1e12
         vmax = float(np.nanmax(np.abs(self.signal))) or 1.0
+        rows_t, rows = _binned_rows(t_ps, np.atleast_2d(self.signal))
         mesh = ax.pcolormesh(
-            self.energy_eV, t_ps, self.signal, shading="nearest", cmap="RdBu_r",
+            self.energy_eV, rows_t, rows, shading="nearest", cmap="RdBu_r",
             vmin=-vmax, vmax=vmax,
         )  # fmt: skip
         mesh.set_rasterized(True)  # a vector quad per cell makes the SVG huge and slow
         ax.figure.colorbar(mesh, ax=ax, label=f"signal ({self.signal_unit})")
         v = self.peaks.valid
-        ax.plot(self.peaks.energy_eV[v], t_ps[v], "o", ms=3, color="black", label="fitted peak")
+        tb, eb, _ = _binned(t_ps[v], self.peaks.energy_eV[v])
+        ax.plot(eb, tb, "o", ms=3, color="black", label="fitted peak")
         shift = self.shift
         if shift is not None and shift.converged and v.any():
             tt = np.linspace(max(t_ps[v].min(), 0.0), t_ps[v].max(), 200)
@@ -194,17 +204,19 @@ class SpectraResult(ResultProtocol):
         return ax
 
     def plot_peak_energy(self, ax: Any = None) -> Any:
-        """Peak energy vs time (±1σ) with the relaxation fit (Liu 2021, Fig. 2e)."""
-        from nctransport.plotting import COLORS, label_axes
+        """Peak energy vs time (±1σ) with the relaxation fit (Liu 2021, Fig. 2e), on a
+        matplotlib Axes (a new one when None) or an SVG Axes."""
+        from nctransport.report.style import COLORS, label_axes
 
         ax = _axes(ax)
         peaks, shift = self.peaks, self.shift
         v = peaks.valid
         t_ps = peaks.t_s * 1e12
-        ax.errorbar(
-            t_ps[v], peaks.energy_eV[v] * 1e3, yerr=peaks.energy_err_eV[v] * 1e3, fmt="o",
-            ms=3, color=COLORS["data"], label="peak energy (±1σ)",
-        )  # fmt: skip
+        tb, eb, errb = _binned(t_ps[v], peaks.energy_eV[v] * 1e3, peaks.energy_err_eV[v] * 1e3)
+        label = "peak energy (±1σ)" + (
+            f", means of {int(v.sum())} frames in {tb.size} groups" if tb.size < v.sum() else ""
+        )
+        ax.errorbar(tb, eb, yerr=errb, fmt="o", ms=3, color=COLORS["data"], label=label)
         if shift is not None and shift.converged and v.any():
             tt = np.linspace(max(t_ps[v].min(), 0.0), t_ps[v].max(), 300)
             lab = f"{shift.model}: ΔE = {shift.delta_e_meV:.3g} meV, τ = {shift.tau_ps:.3g} ps"
@@ -215,7 +227,7 @@ class SpectraResult(ResultProtocol):
 
     def plot_spectrum(self, ax: Any = None, frame: int = 0) -> Any:
         """One frame's spectrum on the energy axis with its fitted peak energy marked."""
-        from nctransport.plotting import COLORS, label_axes
+        from nctransport.report.style import COLORS, label_axes
 
         ax = _axes(ax)
         sig = np.atleast_2d(self.signal)[frame]
@@ -229,14 +241,19 @@ class SpectraResult(ResultProtocol):
     def _plot_default(self, ax: Any) -> Any:
         return self.plot_peak_energy(ax) if self.is_map else self.plot_spectrum(ax)
 
-    def _figures(self) -> list[tuple[str, str, Any]]:
+    draws_svg = True
+
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
         if not self.is_map:
             return []
-        from nctransport.plotting import new_figure
-
+        new_figure = _figure_factory(backend)
         fig_map, ax = new_figure(figsize=(6.4, 4.4))
+        if backend == "svg":  # room for the colour bar's label on the right
+            fig_map.subplots_adjust(left=0.12, right=0.9, bottom=0.12, top=0.95)
         self.plot_map(ax)
-        fig_pk, ax2 = new_figure()
+        fig_pk, ax2 = new_figure(figsize=(6.0, 4.0))
+        if backend == "svg":
+            fig_pk.subplots_adjust(left=0.13, bottom=0.12, top=0.95)
         self.plot_peak_energy(ax2)
         mode = self.results["mode"]
         return [
@@ -253,6 +270,54 @@ def _axes(ax: Any) -> Any:
 
         _, ax = plt.subplots()
     return ax
+
+
+def _figure_factory(backend: str) -> Any:
+    """``new_figure(nrows, ncols, figsize=...) -> (fig, ax or axes)`` of a report backend:
+    nctransport's own SVG figures (no matplotlib import, issue 17) or matplotlib's."""
+    if backend == "matplotlib":
+        from nctransport.plotting import new_figure
+
+        return new_figure
+    if backend != "svg":
+        raise ValueError(f"backend must be 'svg' or 'matplotlib', not {backend!r}")
+    from nctransport.report.svg import SvgFigure
+
+    def new_svg_figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
+        fig = SvgFigure(nrows, ncols, **kw)
+        return fig, (fig.axes[0] if len(fig.axes) == 1 else fig.axes)
+
+    return new_svg_figure
+
+
+#: Most time rows drawn in a map image; longer maps are drawn as means of consecutive frames
+#: (display only), so the image (and the report) stays small however many delays there are.
+MAX_MAP_ROWS = 400
+
+
+def _binned_rows(t: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most :data:`MAX_MAP_ROWS` rows: means of consecutive frames and of their times."""
+    if t.size <= MAX_MAP_ROWS:
+        return t, rows
+    edges = np.linspace(0, t.size, MAX_MAP_ROWS + 1).round().astype(int)
+    n = np.diff(edges)
+    means = np.add.reduceat(rows, edges[:-1], axis=0) / n[:, None]
+    return np.add.reduceat(t, edges[:-1]) / n, means
+
+
+#: Most frames drawn as markers; longer series are drawn as means of consecutive frames
+#: (display only: every frame stays in results.json).
+MAX_FRAMES_SHOWN = 300
+
+
+def _binned(
+    t: np.ndarray, y: np.ndarray, err: np.ndarray | None = None, n_max: int = MAX_FRAMES_SHOWN
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Means of at most ``n_max`` groups of consecutive points (error of a mean:
+    ``sqrt(sum err^2) / n``); short series come back unchanged."""
+    from nctransport.microscopy.analysis_figures import bin_series
+
+    return bin_series(t, y, err, n_max=n_max)
 
 
 def spectra(
@@ -474,6 +539,9 @@ class TemperatureFitResult(ResultProtocol):
     def report_title(self) -> str:
         return f"Temperature dependence of {self.fit.quantity}"
 
+    def _report_inputs(self) -> list[dict[str, Any]]:
+        return [dict(src) for src in self.sources if src.get("path")]
+
     def _report_results(self) -> dict[str, Any]:
         f = self.fit
         return {
@@ -495,7 +563,7 @@ class TemperatureFitResult(ResultProtocol):
         return self._draw(_axes(ax), inverse=True)
 
     def _draw(self, ax: Any, *, inverse: bool) -> Any:
-        from nctransport.plotting import COLORS, label_axes
+        from nctransport.report.style import COLORS, label_axes
 
         fit = self.fit
         t, y = fit.temperature_K, fit.values
@@ -514,10 +582,12 @@ class TemperatureFitResult(ResultProtocol):
     def _plot_default(self, ax: Any) -> Any:
         return self.plot_vs_temperature(ax)
 
-    def _figures(self) -> list[tuple[str, str, Any]]:
-        from nctransport.plotting import new_figure
+    draws_svg = True
 
-        fig, (ax1, ax2) = new_figure(1, 2, figsize=(9.0, 3.8))
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        fig, (ax1, ax2) = _figure_factory(backend)(1, 2, figsize=(9.0, 3.8))
+        if backend == "svg":
+            fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.95, wspace=0.3)
         self.plot_vs_temperature(ax1)
         self.plot_arrhenius(ax2)
         q, m = self.fit.quantity, self.fit.model
