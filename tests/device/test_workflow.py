@@ -3,6 +3,7 @@ calibrated covariances, thickness scaling and hostile inputs (Li 2024)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -545,7 +546,7 @@ def _write_in_fresh_process(setup: str, out: Path) -> list[str]:
     assert res.returncode == 0, res.stderr
     names, imported = res.stdout.strip().splitlines()[-2:]
     assert imported == "False", "matplotlib was imported to write the report"
-    return eval(names)  # a printed list of file names
+    return ast.literal_eval(names)  # a printed list of file names
 
 
 def _svg_curves(svg: str) -> tuple[list[int], list[bool]]:
