@@ -206,7 +206,7 @@ class SimulationResult(ResultProtocol):
 
     # -- figures ------------------------------------------------------------------------------
     #: The report figure is drawn as SVG by nctransport itself, without importing matplotlib
-    #: (~0.35 s) or rasterising a PNG (~0.4 s); ``figure_formats=("png",)`` draws it with
+    #: and rasterising a PNG (~0.65 s of CPU); ``figure_formats=("png",)`` draws it with
     #: matplotlib.
     draws_svg = True
 
