@@ -73,7 +73,7 @@ def test_sclc_arrhenius_from_netcdf(tmp_path, capsys, arrhenius_files):
     assert arr["activation_ci95_eV"][0] < 0.30 < arr["activation_ci95_eV"][1]
     assert arr["activation_eV"] == pytest.approx(0.30, abs=0.02)
     assert arr["mu_inf_m2_Vs"] == pytest.approx(4.5e-6, rel=0.5)
-    assert (out / "report.html").exists() and (out / "sclc.png").exists()
+    assert (out / "report.html").exists() and (out / "sclc.svg").exists()
     saved = json.loads((out / "results.json").read_text())
     assert saved["input"]["files"][0]["sha256"]
     assert saved["settings"]["eps_r"] == 3.5
@@ -214,7 +214,7 @@ def test_simulate_egdm_then_fit(tmp_path, capsys):
     assert res["sigma_eV"] == pytest.approx(0.12, abs=1e-3)
     assert res["mu0_m2_Vs"] == pytest.approx(4.5e-7, rel=0.05)
     assert {"sigma_ci95_eV", "mu0_ci95_m2_Vs", "a_m", "correlations", "reduced_chi2"} <= set(res)
-    assert (tmp_path / "fit" / "egdm_fit.png").exists()
+    assert (tmp_path / "fit" / "egdm_fit.svg").exists()
 
 
 def test_tel_command(tmp_path, capsys):

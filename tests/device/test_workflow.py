@@ -3,6 +3,7 @@ calibrated covariances, thickness scaling and hostile inputs (Li 2024)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -524,3 +525,124 @@ def test_simulation_report_figure_is_svg_without_matplotlib(tmp_path):
     assert "simulation.png" in {p.name for p in png}
     ax = s.plot_jv()
     assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
+# ------------------------------------------- report figures without matplotlib (issue 17)
+
+
+def _write_in_fresh_process(setup: str, out: Path) -> list[str]:
+    """Run ``setup`` (which binds ``r`` to a result) in a new interpreter, write ``r`` with
+    its report to ``out`` and return the file names; fails if matplotlib was imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nimport numpy as np\nimport nctransport as nct\n"
+        f"{setup}\n"
+        f"names = sorted(p.name for p in r.write({str(out)!r}))\n"
+        "print(names)\nprint('matplotlib' in sys.modules)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    names, imported = res.stdout.strip().splitlines()[-2:]
+    assert imported == "False", "matplotlib was imported to write the report"
+    return ast.literal_eval(names)  # a printed list of file names
+
+
+def _svg_curves(svg: str) -> tuple[list[int], list[bool]]:
+    """Markers per marker series, and for each drawn line (not legend samples) whether it
+    is dashed, in drawing order, from an SVG written by nctransport.report.svg."""
+    import re
+
+    markers = [
+        d.count("M")
+        for d in re.findall(r'<path d="([^"]*)" fill="#[0-9A-Fa-f]{6}" stroke="none"', svg)
+    ]
+    lines = [
+        "stroke-dasharray" in tag
+        for tag in re.findall(r"<path [^>]*stroke-linejoin=\"round\"[^>]*>", svg)
+    ]
+    return markers, lines
+
+
+def test_sclc_report_figures_are_svg_without_matplotlib(tmp_path):
+    # Three temperatures: the J-V panel has each curve's markers, its Mott-Gurney fit
+    # (solid) and drift-diffusion fit (dotted); the slope panel one line per curve; the
+    # Arrhenius figure the three mobilities and the fitted line with the activation energy.
+    files = [str(EXAMPLES / f"jv_{t}K.csv") for t in (220, 260, 297)]
+    names = _write_in_fresh_process(f"r = nct.sclc({files!r}, eps_r=3.5)", tmp_path / "svg")
+    assert {"sclc.svg", "arrhenius.svg", "report.html"} <= set(names)
+    assert not any(n.endswith(".png") for n in names)
+    r = nct.sclc(files, eps_r=3.5)
+    n_points = [int(np.sum((v > 0) & (j > 0))) for _, v, j, *_ in r.curves]
+    markers, lines = _svg_curves((tmp_path / "svg" / "sclc.svg").read_text())
+    # J-V data markers, then the slope panel's "." markers (one fewer point each)
+    assert markers[:3] == n_points and len(markers) == 6
+    assert lines == [False, True] * 3 + [False] * 3  # MG solid, DD dotted; slope lines
+    arr = (tmp_path / "svg" / "arrhenius.svg").read_text()
+    assert _svg_curves(arr) == ([3], [False])
+    assert f"Δ = {r.arrhenius.activation_eV:.3f} eV" in arr
+    # the same figures through matplotlib on request
+    png = {p.name for p in r.write(tmp_path / "png", figure_formats=("png",))}
+    assert {"sclc.png", "arrhenius.png"} <= png
+    ax = r.plot_jv()
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+
+
+def test_sclc_thickness_collapse_is_svg(tmp_path):
+    setup = (
+        "from nctransport.dataset import make_dataset\n"
+        "series = []\n"
+        "for thick in (63.5e-9, 90e-9, 130e-9):\n"
+        "    v = np.geomspace(0.3, 6, 16)\n"
+        "    j = 9 / 8 * 8.854e-12 * 3.5 * 1e-10 * v**2 / thick**3\n"
+        "    series.append(make_dataset(j, {'V': v}, signal_units='A/m**2', signal_name='J',"
+        " attrs={'thickness': f'{thick * 1e9:g} nm'}))\n"
+        "r = nct.sclc(series, drift_diffusion=False)\n"
+    )
+    names = _write_in_fresh_process(setup, tmp_path)
+    assert "thickness_collapse.svg" in names
+    svg = (tmp_path / "thickness_collapse.svg").read_text()
+    markers, lines = _svg_curves(svg)
+    assert markers == [16, 16, 16] and lines == [False, False, False]  # "o-": markers + line
+    assert "J ∝ L^-3.00" in svg  # the fitted exponent in the title
+
+
+def test_fit_report_figure_is_svg_without_matplotlib(tmp_path):
+    files = [str(EXAMPLES / f"jv_{t}K.csv") for t in (220, 297)]
+    setup = f"r = nct.fit_jv({files!r}, model='constant', points=40)"
+    names = _write_in_fresh_process(setup, tmp_path / "svg")
+    assert "jv_fit.svg" in names and not any(n.endswith(".png") for n in names)
+    r = nct.fit_jv(files, model="constant", points=40)
+    svg = (tmp_path / "svg" / "jv_fit.svg").read_text()
+    markers, lines = _svg_curves(svg)
+    assert markers == [int(np.sum((v > 0) & (j > 0))) for _, v, j, *_ in r.curves]
+    assert lines == [False, False]  # one fitted curve per file
+    assert "drift-diffusion fit: constant" in svg and "220 K, 110 nm" in svg
+    assert "jv_fit.png" in {p.name for p in r.write(tmp_path / "png", figure_formats=("png",))}
+
+
+def test_tel_report_figure_is_svg_without_matplotlib(tmp_path):
+    setup = (
+        "from nctransport.dataset import make_dataset\n"
+        "w = np.linspace(2e-6, 100e-6, 30)\n"
+        "ds = [make_dataset(2.0 * np.clip(w - tau, 0, None), {'t': w}, signal_units='arb')"
+        " for tau in (8e-6, 6e-6)]\n"
+        "r = nct.tel(ds, thickness='30nm', voltage=['4V', '5V'])\n"
+    )
+    names = _write_in_fresh_process(setup, tmp_path)
+    assert "tel.svg" in names
+    svg = (tmp_path / "tel.svg").read_text()
+    assert _svg_curves(svg) == ([30, 30], [False, False])  # data and the transit lines
+    assert "4 V" in svg and "5 V" in svg and "pulse width (µs)" in svg
+
+
+def test_dense_jv_markers_are_thinned_for_display(tmp_path):
+    # 5000 points: at most 200 drawn (a few kB of SVG), the fit sees all of them
+    v = np.geomspace(0.1, 8, 5000)
+    j = 9 / 8 * epsilon_0 * EPS_R * 4.4e-11 * v**2 / L**3
+    r = nct.sclc(_csv(tmp_path / "dense.csv", v, j), drift_diffusion=False, leak=False)
+    assert r.files[0]["mobility_m2_Vs"] == pytest.approx(4.4e-11, rel=1e-3)
+    r.write(tmp_path / "out")
+    markers, _ = _svg_curves((tmp_path / "out" / "sclc.svg").read_text())
+    assert 100 < markers[0] <= 200

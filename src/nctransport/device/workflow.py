@@ -432,7 +432,7 @@ class SCLCResult(ResultProtocol):
         for name, v, j, L, t, fit, dd in self.curves:
             keep = (v > 0) & (j > 0)
             label = Path(name).stem + (f" ({t:.0f} K)" if t else "")
-            line = ax.loglog(v[keep], j[keep], "o", ms=3, label=label)[0]
+            line = ax.plot(*_thin(v[keep], j[keep]), "o", ms=3, label=label)[0]
             vv = np.geomspace(*fit.fit_range_V, 50)
             jm = mott_gurney_current(
                 np.clip(vv - (fit.offset_V or 0.0), 0, None),
@@ -442,14 +442,15 @@ class SCLCResult(ResultProtocol):
             )
             if fit.leak_conductance_S_m2:
                 jm = jm + fit.leak_conductance_S_m2 * vv
-            ax.loglog(vv, jm, "-", color=line.get_color())
+            ax.plot(vv, jm, "-", color=line.get_color())
             if dd is not None:
-                ax.loglog(
+                ax.plot(
                     dd.model_voltages_V[0],
                     dd.model_current_density_A_m2[0],
                     ":",
                     color=line.get_color(),
                 )
+        _log_axes(ax, x=True, y=True)
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
         ax.legend(fontsize=7)
@@ -462,9 +463,10 @@ class SCLCResult(ResultProtocol):
         ax = _axes(ax)
         for name, v, j, *_ in self.curves:
             vs, m = loglog_slope(v, j)
-            ax.semilogx(vs, m, ".-", label=Path(name).stem)
+            ax.plot(*_thin(vs, m), ".-", label=Path(name).stem)
         ax.axhline(1, color="0.6", lw=0.8, ls=":")
         ax.axhline(2, color="0.6", lw=0.8, ls="--")
+        _log_axes(ax, x=True)
         ax.set_xlabel("V (V)")
         ax.set_ylabel("d ln J / d ln V")
         return ax
@@ -478,14 +480,15 @@ class SCLCResult(ResultProtocol):
         ax = _axes(ax)
         arr = self.arrhenius
         t = np.array(arr.temperatures_K)
-        ax.semilogy(1000 / t, arr.mobilities_m2_Vs, "o")
+        ax.plot(1000 / t, arr.mobilities_m2_Vs, "o")
         tt = np.linspace(t.min() * 0.95, t.max() * 1.05, 50)
-        ax.semilogy(
+        ax.plot(
             1000 / tt,
             arrhenius_mobility(tt, mu_inf_m2_Vs=arr.mu_inf_m2_Vs, activation_eV=arr.activation_eV),
             "-",
             label=f"Δ = {arr.activation_eV:.3f} eV",
         )
+        _log_axes(ax, y=True)
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("μ(0) (m²/Vs)")
         ax.legend()
@@ -498,19 +501,22 @@ class SCLCResult(ResultProtocol):
         ax = _axes(ax)
         for name, v, j, L, *_ in self.curves:
             keep = (v > 0) & (j > 0)
-            ax.semilogy(
-                v[keep], j[keep] * L**3, "o-", ms=3, label=f"{Path(name).stem} ({L * 1e9:.0f} nm)"
-            )
+            vk, jk = _thin(v[keep], j[keep] * L**3)
+            ax.plot(vk, jk, "o-", ms=3, label=f"{Path(name).stem} ({L * 1e9:.0f} nm)")
+        _log_axes(ax, y=True)
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J L³ (A m)")
         ax.set_title(f"J ∝ L^-{self.thickness_series.exponent:.2f}")
         ax.legend(fontsize=7)
         return ax
 
-    def _figures(self):
-        from nctransport.plotting import new_figure
+    #: The report's figures are drawn as SVG by nctransport itself: importing matplotlib
+    #: and drawing was ~0.7 s of a single-curve sclc's ~1.9 s of CPU;
+    #: ``figure_formats=("png",)`` draws them with matplotlib.
+    draws_svg = True
 
-        fig, (ax, axs) = new_figure(1, 2, figsize=(10, 4))
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        fig, (ax, axs) = _new_figure(backend, 1, 2, figsize=(10, 4))
         self.plot_jv(ax)
         self.plot_slope(axs)
         figs = [
@@ -521,11 +527,11 @@ class SCLCResult(ResultProtocol):
             )
         ]
         if self.arrhenius is not None:
-            fig, ax = new_figure()
+            fig, ax = _new_figure(backend)
             self.plot_arrhenius(ax)
             figs.append(("arrhenius", "Arrhenius plot of the Mott-Gurney mobility", fig))
         if self.thickness_series is not None:
-            fig, ax = new_figure()
+            fig, ax = _new_figure(backend)
             self.plot_thickness(ax)
             figs.append(("thickness_collapse", "J L^3 collapse of the thickness series", fig))
         return figs
@@ -537,6 +543,71 @@ def _axes(ax):
 
         _, ax = plt.subplots()
     return ax
+
+
+#: Most markers drawn per curve; denser J-V curves are thinned for display only (every
+#: point stays in results.json and the fits).
+MAX_MARKERS = 200
+
+
+def _thin(x: np.ndarray, y: np.ndarray, n_max: int = MAX_MARKERS) -> tuple[np.ndarray, ...]:
+    """Every k-th point of a curve so that at most about ``n_max`` are drawn, both ends kept.
+
+    Subsampling rather than averaging: a mean of log-spaced J-V points would not lie on the
+    curve.
+
+    >>> [a.tolist() for a in _thin(np.arange(10.0), np.arange(10.0), n_max=4)]
+    [[0.0, 3.0, 6.0, 9.0], [0.0, 3.0, 6.0, 9.0]]
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.size <= n_max:
+        return x, y
+    idx = np.unique(np.linspace(0, x.size - 1, n_max).round().astype(int))
+    return x[idx], y[idx]
+
+
+def _log_axes(ax: Any, *, x: bool = False, y: bool = False) -> None:
+    """Log scales by ``set_xscale``/``set_yscale`` (not ``loglog``/``semilogy``), which a
+    matplotlib Axes and the report's SVG axes both take."""
+    if x:
+        ax.set_xscale("log")
+    if y:
+        ax.set_yscale("log")
+
+
+def _new_figure(
+    backend: str = "matplotlib",
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    figsize: tuple[float, float] = (6.0, 4.0),
+) -> tuple[Any, Any]:
+    """``(figure, axes)`` of a report figure: an :class:`~nctransport.report.svg.SvgFigure`
+    (no matplotlib import) for ``backend="svg"``, else a matplotlib Figure in the project
+    style. ``axes`` is one Axes for a single panel, else a sequence of them.
+
+    Parameters
+    ----------
+    backend
+        ``"svg"`` or ``"matplotlib"``.
+    nrows, ncols
+        Grid of panels.
+    figsize
+        Width and height in inches.
+    """
+    if backend == "svg":
+        from nctransport.report.svg import SvgFigure
+
+        fig = SvgFigure(nrows, ncols, figsize=figsize)
+        # room for y tick labels such as "1e-12" and the axis label beside them (matplotlib's
+        # constrained layout finds this itself)
+        fig.subplots_adjust(left=max(0.1, 85.0 / fig.width))
+        return fig, (fig.axes[0] if nrows * ncols == 1 else fig.axes)
+    if backend != "matplotlib":
+        raise ValueError(f"backend must be 'svg' or 'matplotlib', not {backend!r}")
+    from nctransport.plotting import new_figure
+
+    return new_figure(nrows, ncols, figsize=figsize)
 
 
 def sclc(
@@ -932,7 +1003,8 @@ class JVSimulation(ResultProtocol):
         v = self.voltages_V
         idx = np.argsort(v)[np.linspace(0, v.size - 1, min(5, v.size)).astype(int)]
         for i in idx:
-            ax.semilogy(self.x_m * 1e9, self.density_m3[i], label=f"{v[i]:.3g} V")
+            ax.plot(self.x_m * 1e9, self.density_m3[i], label=f"{v[i]:.3g} V")
+        _log_axes(ax, y=True)
         ax.set_xlabel("x (nm)")
         ax.set_ylabel("p (m⁻³)")
         ax.legend(fontsize=7)
@@ -944,15 +1016,7 @@ class JVSimulation(ResultProtocol):
 
     def _figures(self, backend: str = "matplotlib"):
         # One small panel: the figure is most of a simulation's cost (profiles: plot_density).
-        if backend == "svg":
-            from nctransport.report.svg import SvgFigure
-
-            fig = SvgFigure(figsize=(5, 3.6))
-            ax = fig.axes[0]
-        else:
-            from nctransport.plotting import new_figure
-
-            fig, ax = new_figure(figsize=(5, 3.6))
+        fig, ax = _new_figure(backend, figsize=(5, 3.6))
         self.plot_jv(ax)
         return [("simulation", "J-V with the Mott-Gurney law of the low-field mobility", fig)]
 
@@ -1181,20 +1245,27 @@ class JVFitResult(ResultProtocol):
             self.curves, f.model_voltages_V, f.model_current_density_A_m2, strict=True
         ):
             keep = (v > 0) & (j > 0)
-            line = ax.loglog(
-                v[keep], j[keep], "o", ms=4, mfc="none", label=f"{t:.0f} K, {L * 1e9:.0f} nm"
+            # open circles in matplotlib; the SVG axes draws filled ones (it has no mfc)
+            line = ax.plot(
+                *_thin(v[keep], j[keep]),
+                "o",
+                ms=4,
+                mfc="none",
+                label=f"{t:.0f} K, {L * 1e9:.0f} nm",
             )[0]
-            ax.loglog(vm, jm, "-", color=line.get_color())
+            ax.plot(vm, jm, "-", color=line.get_color())
+        _log_axes(ax, x=True, y=True)
         ax.set_xlabel("V (V)")
         ax.set_ylabel("J (A/m²)")
         ax.set_title(f"drift-diffusion fit: {f.model}")
         ax.legend(fontsize=8)
         return ax
 
-    def _figures(self):
-        from nctransport.plotting import new_figure
+    #: SVG report figure without matplotlib (see :attr:`SCLCResult.draws_svg`).
+    draws_svg = True
 
-        fig, ax = new_figure(figsize=(6, 4.5))
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        fig, ax = _new_figure(backend, figsize=(6, 4.5))
         self.plot_fit(ax)
         name = "egdm_fit" if self.fit.model == "egdm" else "jv_fit"
         return [(name, f"{self.fit.model} drift-diffusion fit", fig)]
@@ -1420,7 +1491,7 @@ class TELResult(ResultProtocol):
         """Integrated EL vs pulse width and the straight lines whose intercepts are tau_d."""
         ax = _axes(ax)
         for name, w, y, fit, v in self.curves:
-            line = ax.plot(w * 1e6, y, "o", ms=3, label=f"{Path(name).stem} ({v:g} V)")[0]
+            line = ax.plot(*_thin(w * 1e6, y), "o", ms=3, label=f"{Path(name).stem} ({v:g} V)")[0]
             ww = np.linspace(fit.transit_time_s, w.max(), 20)
             ax.plot(ww * 1e6, fit.slope * (ww - fit.transit_time_s), "-", color=line.get_color())
         ax.set_xlabel("pulse width (µs)")
@@ -1428,10 +1499,11 @@ class TELResult(ResultProtocol):
         ax.legend(fontsize=7)
         return ax
 
-    def _figures(self):
-        from nctransport.plotting import new_figure
+    #: SVG report figure without matplotlib (see :attr:`SCLCResult.draws_svg`).
+    draws_svg = True
 
-        fig, ax = new_figure()
+    def _figures(self, backend: str = "matplotlib") -> list[tuple[str, str, Any]]:
+        fig, ax = _new_figure(backend)
         self.plot_transit(ax)
         return [("tel", "integrated EL vs pulse width; intercepts = transit times", fig)]
 
