@@ -1486,6 +1486,8 @@ def run_stepping_plane(
         if kf < K:
             b = min(b, np.ceil(frame_steps[kf] - step))
         b = min(b, np.ceil(stop_step - step))
+        # Two call sites of _plane_attempts on purpose: one call site for both (nsteps 0 or
+        # b, the decay search skipped for b) measured 3% slower per pulse.
         if b >= 1.0:
             hops, m, nf, rs = _plane_attempts(
                 0,
