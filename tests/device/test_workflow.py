@@ -3,7 +3,6 @@ calibrated covariances, thickness scaling and hostile inputs (Li 2024)."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -500,22 +499,14 @@ def test_sclc_api_accepts_one_bare_number_for_every_file():
     assert r is not None
 
 
-def test_simulation_report_figure_is_svg_without_matplotlib(tmp_path):
+def test_simulation_report_figure_is_svg_without_matplotlib(tmp_path, write_without_matplotlib):
     # The J-V of a simulation report is drawn by nctransport's SVG axes (a fresh process, so
     # an import of matplotlib would show); PNG through matplotlib on request, same curves.
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, nctransport as nct\n"
-        "s = nct.simulate_jv(model='constant', mobility='4.4e-11 m^2/V/s', thickness='110nm',"
-        " eps_r=3.5, voltages='0:10:11')\n"
-        f"names = sorted(p.name for p in s.write({str(tmp_path / 'svg')!r}))\n"
-        "print(names, 'matplotlib' in sys.modules)\n"
+    setup = (
+        "r = nct.simulate_jv(model='constant', mobility='4.4e-11 m^2/V/s', thickness='110nm',"
+        " eps_r=3.5, voltages='0:10:11')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert "'simulation.svg'" in out.stdout and out.stdout.strip().endswith("False"), out.stdout
+    assert "simulation.svg" in write_without_matplotlib(setup, tmp_path / "svg")
     svg = (tmp_path / "svg" / "simulation.svg").read_text()
     assert svg.count("<polyline") + svg.count("<path") >= 2  # simulated and Mott-Gurney curves
     assert "Mott-Gurney" in svg and "drift-diffusion" in svg
@@ -528,25 +519,6 @@ def test_simulation_report_figure_is_svg_without_matplotlib(tmp_path):
 
 
 # ------------------------------------------- report figures without matplotlib (issue 17)
-
-
-def _write_in_fresh_process(setup: str, out: Path) -> list[str]:
-    """Run ``setup`` (which binds ``r`` to a result) in a new interpreter, write ``r`` with
-    its report to ``out`` and return the file names; fails if matplotlib was imported."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\nimport numpy as np\nimport nctransport as nct\n"
-        f"{setup}\n"
-        f"names = sorted(p.name for p in r.write({str(out)!r}))\n"
-        "print(names)\nprint('matplotlib' in sys.modules)\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    names, imported = res.stdout.strip().splitlines()[-2:]
-    assert imported == "False", "matplotlib was imported to write the report"
-    return ast.literal_eval(names)  # a printed list of file names
 
 
 def _svg_curves(svg: str) -> tuple[list[int], list[bool]]:
@@ -565,12 +537,12 @@ def _svg_curves(svg: str) -> tuple[list[int], list[bool]]:
     return markers, lines
 
 
-def test_sclc_report_figures_are_svg_without_matplotlib(tmp_path):
+def test_sclc_report_figures_are_svg_without_matplotlib(tmp_path, write_without_matplotlib):
     # Three temperatures: the J-V panel has each curve's markers, its Mott-Gurney fit
     # (solid) and drift-diffusion fit (dotted); the slope panel one line per curve; the
     # Arrhenius figure the three mobilities and the fitted line with the activation energy.
     files = [str(EXAMPLES / f"jv_{t}K.csv") for t in (220, 260, 297)]
-    names = _write_in_fresh_process(f"r = nct.sclc({files!r}, eps_r=3.5)", tmp_path / "svg")
+    names = write_without_matplotlib(f"r = nct.sclc({files!r}, eps_r=3.5)", tmp_path / "svg")
     assert {"sclc.svg", "arrhenius.svg", "report.html"} <= set(names)
     assert not any(n.endswith(".png") for n in names)
     r = nct.sclc(files, eps_r=3.5)
@@ -589,7 +561,7 @@ def test_sclc_report_figures_are_svg_without_matplotlib(tmp_path):
     assert ax.get_xscale() == ax.get_yscale() == "log"
 
 
-def test_sclc_thickness_collapse_is_svg(tmp_path):
+def test_sclc_thickness_collapse_is_svg(tmp_path, write_without_matplotlib):
     setup = (
         "from nctransport.dataset import make_dataset\n"
         "series = []\n"
@@ -600,7 +572,7 @@ def test_sclc_thickness_collapse_is_svg(tmp_path):
         " attrs={'thickness': f'{thick * 1e9:g} nm'}))\n"
         "r = nct.sclc(series, drift_diffusion=False)\n"
     )
-    names = _write_in_fresh_process(setup, tmp_path)
+    names = write_without_matplotlib(setup, tmp_path)
     assert "thickness_collapse.svg" in names
     svg = (tmp_path / "thickness_collapse.svg").read_text()
     markers, lines = _svg_curves(svg)
@@ -608,10 +580,10 @@ def test_sclc_thickness_collapse_is_svg(tmp_path):
     assert "J ∝ L^-3.00" in svg  # the fitted exponent in the title
 
 
-def test_fit_report_figure_is_svg_without_matplotlib(tmp_path):
+def test_fit_report_figure_is_svg_without_matplotlib(tmp_path, write_without_matplotlib):
     files = [str(EXAMPLES / f"jv_{t}K.csv") for t in (220, 297)]
     setup = f"r = nct.fit_jv({files!r}, model='constant', points=40)"
-    names = _write_in_fresh_process(setup, tmp_path / "svg")
+    names = write_without_matplotlib(setup, tmp_path / "svg")
     assert "jv_fit.svg" in names and not any(n.endswith(".png") for n in names)
     r = nct.fit_jv(files, model="constant", points=40)
     svg = (tmp_path / "svg" / "jv_fit.svg").read_text()
@@ -622,7 +594,7 @@ def test_fit_report_figure_is_svg_without_matplotlib(tmp_path):
     assert "jv_fit.png" in {p.name for p in r.write(tmp_path / "png", figure_formats=("png",))}
 
 
-def test_tel_report_figure_is_svg_without_matplotlib(tmp_path):
+def test_tel_report_figure_is_svg_without_matplotlib(tmp_path, write_without_matplotlib):
     setup = (
         "from nctransport.dataset import make_dataset\n"
         "w = np.linspace(2e-6, 100e-6, 30)\n"
@@ -630,7 +602,7 @@ def test_tel_report_figure_is_svg_without_matplotlib(tmp_path):
         " for tau in (8e-6, 6e-6)]\n"
         "r = nct.tel(ds, thickness='30nm', voltage=['4V', '5V'])\n"
     )
-    names = _write_in_fresh_process(setup, tmp_path)
+    names = write_without_matplotlib(setup, tmp_path)
     assert "tel.svg" in names
     svg = (tmp_path / "tel.svg").read_text()
     assert _svg_curves(svg) == ([30, 30], [False, False])  # data and the transit lines

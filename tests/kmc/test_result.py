@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import re
 import struct
-import subprocess
-import sys
 
 import nctransport as nct
 from nctransport.kmc.result import _block_mean
@@ -24,21 +22,15 @@ def _lines(svg: str) -> list[str]:
     return re.findall(r'<path d="([^"]*)" stroke="[^"]*" [^>]*stroke-linejoin="round"', svg)
 
 
-def test_simulation_report_is_svg_without_matplotlib(tmp_path):
+def test_simulation_report_is_svg_without_matplotlib(tmp_path, write_without_matplotlib):
     # 1001 frames: the map image and the MSD and population curves are binned to 400
     # rows / points for display; simulation.nc keeps every frame.
-    code = (
-        "import sys, nctransport as nct\n"
-        "s = nct.simulate('random-walk', seed=3, particles=200, duration='2ns',"
-        " frame_interval='2ps')\n"
-        f"names = sorted(p.name for p in s.write({str(tmp_path / 'svg')!r}))\n"
-        "print(names)\nprint('matplotlib' in sys.modules)\n"
+    setup = (
+        "r = nct.simulate('random-walk', seed=3, particles=200, duration='2ns',"
+        " frame_interval='2ps')"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    names, imported = res.stdout.strip().splitlines()[-2:]
-    assert imported == "False", "matplotlib was imported to write the report"
-    assert "'simulation.svg'" in names and "png" not in names
+    names = write_without_matplotlib(setup, tmp_path / "svg")
+    assert "simulation.svg" in names and not any(n.endswith(".png") for n in names)
     svg = (tmp_path / "svg" / "simulation.svg").read_text()
     width, height = _png_size(svg)
     assert height == 400 and width >= 2  # 1001 frames averaged into 400 rows
