@@ -23,6 +23,7 @@ import numpy as np
 from nctransport.errors import ConfigError, InputError
 from nctransport.kinetics.fit import MODELS, NS, Z95, DecayFit
 from nctransport.kinetics.inputs import as_quantity, load_data, naming
+from nctransport.report.binning import group_edges, group_mean, group_mean_err, group_sum
 from nctransport.results import Estimate, ResultProtocol, SummaryRow, provenance
 
 COUNT_UNITS = {"counts", "count", "cts", "photons"}
@@ -162,34 +163,6 @@ def _source_dict(sources: Sequence[Mapping[str, Any]], settings: Mapping[str, An
 MAX_DECAY_POINTS = 600
 
 
-def _display_edges(n: int, n_max: int = MAX_DECAY_POINTS) -> np.ndarray | None:
-    """Edges of at most ``n_max`` groups of consecutive points, or None when ``n`` fits.
-
-    >>> _display_edges(10, 4).tolist(), _display_edges(4, 4)
-    ([0, 2, 5, 8, 10], None)
-    """
-    if n <= n_max:
-        return None
-    return np.linspace(0, n, n_max + 1).round().astype(int)
-
-
-def _group_mean(v: Any, edges: np.ndarray | None) -> np.ndarray:
-    """Mean of each group of consecutive values (``v`` itself without groups)."""
-    v = np.asarray(v, dtype=float)
-    if edges is None:
-        return v
-    return np.add.reduceat(v, edges[:-1]) / np.diff(edges)
-
-
-def _group_residual(r: Any, edges: np.ndarray | None) -> np.ndarray:
-    """Weighted residual of each group, ``sum(r) / sqrt(n)``: unit variance like a single
-    bin's, so the residual panel keeps its scale and a systematic misfit stands out."""
-    r = np.asarray(r, dtype=float)
-    if edges is None:
-        return r
-    return np.add.reduceat(r, edges[:-1]) / np.sqrt(np.diff(edges))
-
-
 def _draw_decay(
     ax: Any,
     t_s: np.ndarray,
@@ -202,16 +175,16 @@ def _draw_decay(
     from nctransport.report.style import COLORS, label_axes
 
     data = np.asarray(data, dtype=float)
-    edges = _display_edges(data.size)
-    tn = _group_mean(np.asarray(t_s) / NS, edges)
-    shown = _group_mean(data, edges)
+    edges = group_edges(data.size, MAX_DECAY_POINTS)
+    tn = group_mean(np.asarray(t_s) / NS, edges)
+    shown = group_mean(data, edges)
     pos = shown > 0
     label = "data" if edges is None else f"data (means of {data.size} bins in {tn.size} groups)"
     ax.plot(tn[pos], shown[pos], ".", ms=3, label=label, color="#000000")
-    fit = _group_mean(fitted, edges)
+    fit = group_mean(fitted, edges)
     ax.plot(tn, np.maximum(fit, 1e-12), "-", lw=1.5, label="fit", color=COLORS["fit"])
     if irf_curve is not None and np.max(irf_curve) > 0:
-        scaled = _group_mean(irf_curve, edges) / np.max(irf_curve) * np.max(data)
+        scaled = group_mean(irf_curve, edges) / np.max(irf_curve) * np.max(data)
         ax.plot(
             tn, np.maximum(scaled, 1e-12), "--", lw=1, label="IRF (scaled)", color=COLORS["data"]
         )
@@ -230,9 +203,12 @@ def _draw_residuals(ax: Any, t_s: np.ndarray, resid: np.ndarray) -> Any:
     """Weighted residuals vs time (groups of bins for long decays, see :data:`MAX_DECAY_POINTS`)."""
     from nctransport.report.style import COLORS, label_axes
 
-    edges = _display_edges(np.asarray(resid).size)
-    tn = _group_mean(np.asarray(t_s) / NS, edges)
-    ax.plot(tn, _group_residual(resid, edges), ".", ms=2, color=COLORS["model"])
+    edges = group_edges(np.asarray(resid).size, MAX_DECAY_POINTS)
+    tn = group_mean(np.asarray(t_s) / NS, edges)
+    # residual of a group: sum / sqrt(n), unit variance like a single bin's, so the panel
+    # keeps its scale and a systematic misfit stands out
+    shown = group_sum(resid, edges) / (1.0 if edges is None else np.sqrt(np.diff(edges)))
+    ax.plot(tn, shown, ".", ms=2, color=COLORS["model"])
     ax.axhline(0, color="#000000", lw=0.8)
     label_axes(ax, x=("t", "ns"), y=("weighted resid.", None))
     return ax
@@ -315,7 +291,7 @@ class _DecayPlots:
         ax.set_xlabel("")
         caption = "Decay, fit and weighted residuals"
         n = np.asarray(self._curves()[1]).size
-        edges = _display_edges(n)
+        edges = group_edges(n, MAX_DECAY_POINTS)
         if edges is not None:
             caption += (
                 f"; {n} bins drawn in {edges.size - 1} groups of consecutive bins (means; "
@@ -611,15 +587,14 @@ def _draw_amplitudes(axes: list[Any], amp_ds: Any, *, first_only: bool = False) 
     ax = axes[0]
     d = dims[0]
     xv = amp_ds[d].values * (1e6 if d in ("x", "y") else 1)
-    edges = _display_edges(xv.size, MAX_DECAY_POINTS // 2)  # display only: all in amplitudes.nc
+    edges = group_edges(xv.size, MAX_DECAY_POINTS // 2)  # display only: all in amplitudes.nc
     for c in comps:
         a = np.asarray(amp_ds.amplitude.sel(component=c).values, dtype=float)
         e = np.asarray(amp_ds.amplitude_err.sel(component=c).values, dtype=float)
-        if edges is not None:  # error of a group mean: sqrt(sum err^2) / n
-            e = np.sqrt(np.add.reduceat(e**2, edges[:-1])) / np.diff(edges)
+        e = group_mean_err(e, edges)
         tau = float(amp_ds.tau.sel(component=c)) / NS
         ax.errorbar(
-            _group_mean(xv, edges), _group_mean(a, edges), yerr=e, fmt=".-", ms=3,
+            group_mean(xv, edges), group_mean(a, edges), yerr=e, fmt=".-", ms=3,
             label=f"tau = {tau:.3g} ns",
         )  # fmt: skip
     label_axes(ax, x=(d, "um") if d in ("x", "y") else d, y=("amplitude", "counts/bin"))

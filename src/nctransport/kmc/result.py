@@ -241,7 +241,7 @@ class SimulationResult(ResultProtocol):
 
     def plot_msd(self, ax: Any = None) -> Any:
         """Exact per-axis MSD (nm^2) of each state, all particles and the emission."""
-        from nctransport.microscopy.analysis_figures import bin_series
+        from nctransport.report.binning import bin_series
 
         ax = _axes(ax)
         t_ns = self.times * 1e9
@@ -256,7 +256,7 @@ class SimulationResult(ResultProtocol):
 
     def plot_populations(self, ax: Any = None) -> Any:
         """Particles per pulse of each state."""
-        from nctransport.microscopy.analysis_figures import bin_series
+        from nctransport.report.binning import bin_series
 
         ax = _axes(ax)
         for key, pop in self.populations.items():
@@ -313,16 +313,12 @@ def _block_mean(
     >>> c.tolist(), m.shape
     ([0.5, 2.5, 4.5], (2, 3))
     """
-    coord = np.asarray(coord, dtype=float)
-    n = coord.size
-    if n <= n_max:
-        return coord, img
-    edges = np.linspace(0, n, n_max + 1).round().astype(int)
-    counts = np.diff(edges)
-    shape = [1, 1]
-    shape[axis] = counts.size
-    binned = np.add.reduceat(img, edges[:-1], axis=axis) / counts.reshape(shape)
-    return np.add.reduceat(coord, edges[:-1]) / counts, binned
+    from nctransport.report.binning import group_edges, group_mean
+
+    edges = group_edges(np.asarray(coord).size, n_max)
+    if edges is None:
+        return np.asarray(coord, dtype=float), img
+    return group_mean(coord, edges), group_mean(img, edges, axis=axis)
 
 
 def check_output(out_dir: str | Path, config_path: str | Path | None = None) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nctransport.dataset import SIGNAL
+from nctransport.report import binning
 from nctransport.report.style import COLORS, label_axes
 
 __all__ = [
@@ -41,26 +42,8 @@ MAX_ROWS = 400
 def bin_series(
     t: np.ndarray, y: np.ndarray, err: np.ndarray | None = None, n_max: int = MAX_POINTS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Average consecutive points into at most ``n_max`` bins (for display only).
-
-    The error of a bin mean is ``sqrt(sum err^2) / n``. Short series come back unchanged.
-
-    >>> t, y, e = bin_series(np.arange(10.0), np.arange(10.0), np.ones(10), n_max=5)
-    >>> t.tolist(), y.tolist(), np.round(e, 3).tolist()
-    ([0.5, 2.5, 4.5, 6.5, 8.5], [0.5, 2.5, 4.5, 6.5, 8.5], [0.707, 0.707, 0.707, 0.707, 0.707])
-    """
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if t.size <= n_max:
-        return t, y, err
-    edges = np.linspace(0, t.size, n_max + 1).round().astype(int)
-    counts = np.diff(edges)
-    tb = np.add.reduceat(t, edges[:-1]) / counts
-    yb = np.add.reduceat(y, edges[:-1]) / counts
-    eb = None
-    if err is not None:
-        eb = np.sqrt(np.add.reduceat(np.asarray(err, dtype=float) ** 2, edges[:-1])) / counts
-    return tb, yb, eb
+    """:func:`nctransport.report.binning.bin_series` with this module's :data:`MAX_POINTS`."""
+    return binning.bin_series(t, y, err, n_max=n_max)
 
 
 def _cheap_log(ax: Any, *, x: bool = False, y: bool = False) -> None:

@@ -315,7 +315,7 @@ def _binned(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Means of at most ``n_max`` groups of consecutive points (error of a mean:
     ``sqrt(sum err^2) / n``); short series come back unchanged."""
-    from nctransport.microscopy.analysis_figures import bin_series
+    from nctransport.report.binning import bin_series
 
     return bin_series(t, y, err, n_max=n_max)
 
