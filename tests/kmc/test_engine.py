@@ -168,10 +168,8 @@ def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_d
         update["lattice"] = cfg.lattice.model_copy(update={"periodic": True})
     cfg = cfg.model_copy(update=update)
     model, lattice = _prepare(cfg, 4)
-    plane, general = Chain(model, lattice), Chain(model, lattice)
-    assert plane.plane
-    general.plane = False
-    general.occ_grid = np.full(lattice.n_sites, -1, dtype=np.int32)
+    plane, general = Chain(model, lattice), Chain(model, lattice, specialised=False)
+    assert plane.plane and not general.plane
     accs = []
     for chain in (plane, general):
         acc = Accumulators.empty(model)
@@ -185,7 +183,10 @@ def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_d
     assert np.array_equal(a.stats, b.stats)
     assert np.array_equal(a.mom, b.mom)
     assert np.array_equal(a.counts, b.counts)
-    assert np.array_equal(plane.site_state, general.site_state)  # no occupancy bit left
-    assert set(np.unique(plane.site_state)) <= {0, 1}
+    assert np.array_equal(plane.site_states(), general.site_state)  # no occupancy bit left
+    assert set(np.unique(plane.site_states())) <= {0, 1}
     n = plane.nfast[0]
-    assert n == general.nfast[0] and np.array_equal(plane.fast[:n], general.fast[:n])
+    assert n == general.nfast[0] and np.array_equal(plane.fast_sites(), general.fast[:n])
+    if not periodic:  # the walls around the open lattice are still walls, and only they
+        walls = plane.site_state.size - lattice.n_sites
+        assert walls > 0 and np.count_nonzero(plane.site_state == engine.OCCUPIED_BIT) == walls

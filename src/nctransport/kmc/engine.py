@@ -1140,8 +1140,7 @@ def _plane_attempts(
     P,
     site_state,
     OFS,
-    acc0,
-    acc1,
+    accT,
     fast,
     nf,
     hs,
@@ -1188,8 +1187,6 @@ def _plane_attempts(
     four = np.uint64(4)
     lo = np.uint64(0x7FFFFFFF)
     sh = np.uint64(32)
-    nxu = np.uint64(nx)
-    nu = np.uint64(n)
     for _ in range(max(nsteps, 1)):
         kb = np.uint64(k0)
         if nsteps > 0:
@@ -1238,7 +1235,7 @@ def _plane_attempts(
                     j -= n
                 ju = np.uint64(j)
                 v = site_state[ju]
-                ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
+                ok = np.int64(f < accT[np.uint64(v)])
                 hops += ok
                 # the particle's own site has the occupied bit set: ^ clears it on a hop
                 # (the target is that site only where the wrap brings a hop back, and is
@@ -1259,19 +1256,14 @@ def _plane_attempts(
             o = e >> sh
             pa = (base + i) * four
             f = ubuf[kb + i] * zf - float(o)
-            oa = o * four
             s0 = P[pa]
-            x0 = P[pa + np.uint64(_P_X)]
-            jx = x0 + OFS[oa]
-            j = s0 + OFS[oa + np.uint64(_O_DLIN)]
+            # open lattice: padded with walls (see run_stepping_plane), so the target is
+            # always in the array and a hop off the lattice is refused as onto an occupied
+            # site: no bounds test, no column to track
+            j = s0 + OFS[o * four + np.uint64(_O_DLIN)]
             ju = np.uint64(j)
-            # open lattice: the target is inside when its column is and then, j being
-            # jx + nx * jy, when its linear index is (one unsigned comparison each); a
-            # branch, rarely taken (so predicted), keeps the target's load off a select
-            if np.uint64(jx) >= nxu or ju >= nu:
-                continue
             v = site_state[ju]
-            ok = np.int64((v & OCCUPIED_BIT) == 0) & np.int64(f < (acc1 if v & 1 else acc0))
+            ok = np.int64(f < accT[np.uint64(v)])
             hops += ok
             site_state[np.uint64(s0)] ^= np.int8(ok * OCCUPIED_BIT)
             if memory and (ok & ~v & 1) != 0:
@@ -1279,13 +1271,29 @@ def _plane_attempts(
                 nf += 1
             site_state[ju] = v | (setb & np.int8(-ok))
             P[pa] = s0 + ((j - s0) & -ok)
-            P[pa + np.uint64(_P_X)] = x0 + ((jx - x0) & -ok)
     return hops, mtot, nf, rs
 
 
 @njit(cache=True)
 def _plane_record(
-    kf, nalive, P, X0, Y0, periodic, a, cx0, cy0, z0, inv_nx, counts, mom, roi_f, roi_i, dim
+    kf,
+    nalive,
+    P,
+    X0,
+    Y0,
+    periodic,
+    a,
+    cx0,
+    cy0,
+    z0,
+    W,
+    pad_x,
+    pad_y,
+    counts,
+    mom,
+    roi_f,
+    roi_i,
+    dim,
 ):
     """:func:`_record` of every particle of :func:`run_stepping_plane` in frame ``kf`` (state 0,
     energy 0, z = ``z0``): the same sums, each moment summed in a local variable from its
@@ -1314,10 +1322,10 @@ def _plane_record(
             x = X0[ai] + P[4 * ai + _P_UX] * a
             y = Y0[ai] + P[4 * ai + _P_UY] * a
         else:
-            c = P[4 * ai + _P_X]
-            x = (c - cx0) * a
-            # the row, exactly: site - column is a multiple of nx (rounding absorbs 1/nx)
-            y = (math.floor((P[4 * ai + _P_SITE] - c) * inv_nx + 0.5) - cy0) * a
+            # the padded site's row and column (a division per record, not per hop)
+            row = P[4 * ai + _P_SITE] // W
+            x = (P[4 * ai + _P_SITE] - row * W - pad_x - cx0) * a
+            y = (row - pad_y - cy0) * a
         mn += 1.0
         mx += x
         mxx += x * x
@@ -1360,6 +1368,8 @@ def run_stepping_plane(
     lat_i,
     lat_f,
     site_state,
+    pad_x,
+    pad_y,
     offs,
     cum_w,
     site_scale,
@@ -1393,7 +1403,12 @@ def run_stepping_plane(
     decay, record or stop; in a step in which a particle decays, one call per run of slots
     up to a decaying particle, whose decay (freeing its site) comes before the next slot's
     attempt.
-    The row of a particle is not stored on an open lattice: it is recomputed when recorded.
+    On an open lattice ``site_state`` is padded: ``ny + 2 pad_y`` rows of ``nx + 2 pad_x``
+    sites, the lattice in the middle and walls around it (bit :data:`OCCUPIED_BIT` set, never
+    cleared), at least as wide as the longest offset, so a hop off the lattice is refused as
+    a hop onto an occupied site is, with the same draws and counts as :func:`run_stepping`'s
+    bounds test. ``pad_x = pad_y = 0`` on a periodic lattice. The lists ``fast`` and the
+    particles' sites hold padded indices; row and column are recomputed when recorded.
     """
     np.random.seed(seed)
     rs = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
@@ -1406,26 +1421,29 @@ def run_stepping_plane(
     for sv in site_scale:
         max_scale = max(max_scale, sv)
     # acceptance of a candidate onto a slow (0) / fast (1) target; 2 (always) for the fastest
-    acc = np.ones(2)
+    # indexed by the target's byte (state bit 0, occupancy bit OCCUPIED_BIT): an occupied
+    # target (or a wall) is refused whatever the draw (-1)
+    accT = np.full(4, -1.0)
     for k in range(2):
         sc = site_scale[min(k, site_scale.shape[0] - 1)]
         r = sc / max_scale if max_scale > 0.0 else 0.0
-        acc[k] = 2.0 if r >= 1.0 else r
+        accT[k] = 2.0 if r >= 1.0 else r
     nx = lat_i[1]
     ny = lat_i[2]
     n = nx * ny
     periodic = lat_i[4] == 1
+    # row length of site_state (padded on an open lattice): sites are ``x + pad_x + W (y + pad_y)``
+    W = nx + 2 * pad_x
     a = lat_f[0]
     cx0 = lat_f[1]
     cy0 = lat_f[2]
     z0 = (0.0 - lat_f[3]) * a
-    inv_nx = 1.0 / nx
     hs = cum_w[0, z - 1]
     zf = z / hs if hs > 0.0 else 0.0
     OFS = np.zeros(4 * z, np.int64)
     for o in range(z):
         OFS[4 * o + _O_DX] = offs[o, 0]
-        OFS[4 * o + _O_DLIN] = offs[o, 0] + nx * offs[o, 1]
+        OFS[4 * o + _O_DLIN] = offs[o, 0] + W * offs[o, 1]
         OFS[4 * o + _O_DY] = offs[o, 1]
     P = np.zeros(4 * N, np.int64)
     X0 = np.empty(N)
@@ -1435,11 +1453,13 @@ def run_stepping_plane(
     setb = np.int8(OCCUPIED_BIT | 1) if memory else np.int8(OCCUPIED_BIT)
     for p in range(N):
         TQ[p] = _draw(FIXED_SEQUENTIAL, q0, 1.0)
-        site = init_site[p]
+        cx = init_site[p] % nx
+        cy = init_site[p] // nx
+        site = cx + pad_x + W * (cy + pad_y)
         P[4 * p + _P_SITE] = site
-        P[4 * p + _P_X] = site % nx
-        X0[p] = (site % nx - cx0) * a
-        Y0[p] = (site // nx - cy0) * a
+        P[4 * p + _P_X] = cx
+        X0[p] = (cx - cx0) * a
+        Y0[p] = (cy - cy0) * a
         if memory and (site_state[site] & 1) == 0:
             fast[nfast[0]] = site
             nfast[0] += 1
@@ -1470,7 +1490,9 @@ def run_stepping_plane(
                 cx0,
                 cy0,
                 z0,
-                inv_nx,
+                W,
+                pad_x,
+                pad_y,
                 counts,
                 mom,
                 roi_f,
@@ -1498,8 +1520,7 @@ def run_stepping_plane(
                 P,
                 site_state,
                 OFS,
-                acc[0],
-                acc[1],
+                accT,
                 fast,
                 nf,
                 hs,
@@ -1540,8 +1561,7 @@ def run_stepping_plane(
                 P,
                 site_state,
                 OFS,
-                acc[0],
-                acc[1],
+                accT,
                 fast,
                 nf,
                 hs,

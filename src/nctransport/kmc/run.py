@@ -126,19 +126,33 @@ class Chain:
     pulse: site states and the list of fast sites (memory), the occupancy grid, the
     excitation window. Kernels leave their scratch arrays as they found them."""
 
-    def __init__(self, model: KmcModel, lattice: Lattice) -> None:
+    def __init__(self, model: KmcModel, lattice: Lattice, *, specialised: bool = True) -> None:
+        """``specialised=False`` runs a stepped model in the general stepping kernel even where
+        the plane kernel would (the same results; for tests)."""
         self.model = model
         self.lattice = lattice
         n = lattice.n_sites
         self.lat_i, self.lat_f = lattice.kernel_arrays()
-        self.site_state = np.zeros(n, dtype=np.int8)
         self.fast = np.empty(n if model.memory else 0, dtype=np.int64)
         self.nfast = np.zeros(1, dtype=np.int64)
         stepping = model.stepping_kernel
         self.cum_w = np.zeros((0, 0))
         if model.homogeneous or stepping:
             self.cum_w = model.cumulative_hop_probabilities()
-        self.plane = stepping and _plane_case(model, lattice, self.cum_w)
+        self.plane = specialised and stepping and _plane_case(model, lattice, self.cum_w)
+        # the plane kernel's open lattice has a border of occupied sites (walls) as wide as
+        # the longest hop, so that its hops need no bounds test (engine.run_stepping_plane)
+        self.pad = (0, 0)
+        if self.plane and not lattice.periodic:
+            reach = np.abs(model.offsets).max(axis=0)
+            self.pad = (int(reach[0]), int(reach[1]))
+        nx, ny, _ = lattice.shape
+        px, py = self.pad
+        self.site_state = np.zeros(n, dtype=np.int8)
+        if px or py:  # a 1D or 2D lattice (the plane kernel's)
+            self.site_state = np.zeros((nx + 2 * px) * (ny + 2 * py), dtype=np.int8)
+            grid = self.site_state.reshape(ny + 2 * py, nx + 2 * px)
+            grid[:py] = grid[py + ny :] = grid[:, :px] = grid[:, px + nx :] = engine.OCCUPIED_BIT
         # the plane kernel keeps the occupancy in a bit of site_state: no grid to allocate
         self.occ_grid = np.full(n if stepping and not self.plane else 0, -1, dtype=np.int32)
         interacting = model.interacting and not stepping
@@ -147,6 +161,28 @@ class Chain:
         self.window = None
         if ex.kind != "particles":
             self.window = pulse_window(lattice, ex.alpha, model.spot_sigma)
+
+    def _inner(self, a: np.ndarray) -> np.ndarray:
+        """The lattice's part of an array laid out as :attr:`site_state` (a view)."""
+        nx, ny, _ = self.lattice.shape
+        px, py = self.pad
+        return a.reshape(ny + 2 * py, nx + 2 * px)[py : py + ny, px : px + nx]
+
+    def site_states(self) -> np.ndarray:
+        """Each lattice site's state (0 slow, 1 fast), in lattice order (a copy)."""
+        if self.pad == (0, 0):
+            return self.site_state.copy()
+        return self._inner(self.site_state).ravel()
+
+    def fast_sites(self) -> np.ndarray:
+        """The listed fast sites as lattice indices, in list order (a copy)."""
+        f = self.fast[: self.nfast[0]]
+        if self.pad == (0, 0):
+            return f.copy()
+        nx = self.lattice.shape[0]
+        w = nx + 2 * self.pad[0]
+        row, col = np.divmod(f, w)
+        return (col - self.pad[0]) + nx * (row - self.pad[1])
 
     def relax(self, seed: int) -> None:
         """Shcherbakov-Wu 2024's relaxation of the fast sites between two pulses."""
@@ -180,6 +216,8 @@ class Chain:
                 self.lat_i,
                 self.lat_f,
                 self.site_state,
+                self.pad[0],
+                self.pad[1],
                 model.offsets,
                 self.cum_w,
                 model.site_scale,
