@@ -141,10 +141,16 @@ def test_jitter_and_vacancies_paths():
 
 
 @pytest.mark.parametrize(
-    ("periodic", "until_decay", "frame"),
-    [(False, True, "50ps"), (True, True, "50ps"), (False, False, "7ps"), (True, False, "13ps")],
+    ("periodic", "until_decay", "frame", "dim"),
+    [
+        (False, True, "50ps", 2),
+        (True, True, "50ps", 2),
+        (False, False, "7ps", 2),
+        (True, False, "13ps", 2),
+        (False, True, "7ps", 1),
+    ],
 )
-def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_decay, frame):
+def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_decay, frame, dim):
     # issue 17: Shcherbakov-Wu 2024's model runs in a specialised kernel; it must draw and add
     # exactly as engine.run_stepping does, pulse after pulse of a chain (memory carried over).
     # The plane kernel runs the steps between two decays, records and the stop in one call:
@@ -164,8 +170,10 @@ def test_plane_kernel_gives_the_general_stepping_kernels_bytes(periodic, until_d
         },
     )
     update = {"until_decay": until_decay}
-    if periodic:
-        update["lattice"] = cfg.lattice.model_copy(update={"periodic": True})
+    if periodic or dim == 1:
+        # a 1D lattice of 40 sites (walls left and right only), its ends reached often
+        lat = {"periodic": periodic} if dim == 2 else {"dim": 1, "size": 40}
+        update["lattice"] = cfg.lattice.model_copy(update=lat)
     cfg = cfg.model_copy(update=update)
     model, lattice = _prepare(cfg, 4)
     plane, general = Chain(model, lattice), Chain(model, lattice, specialised=False)
