@@ -12,6 +12,7 @@ from rich.table import Table
 
 from nctransport.commands.common import (
     T0,
+    Figures,
     JsonFlag,
     Meta,
     OutDir,
@@ -95,13 +96,7 @@ def analyze(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write figures and report.html.")
     ] = True,
-    figures: Annotated[
-        str,
-        typer.Option(
-            "--figures",
-            help="Figure file format(s): svg (default, drawn without matplotlib), png, or png,svg.",
-        ),
-    ] = "svg",
+    figures: Figures = "svg",
 ) -> None:
     """Per-frame profile fits -> MSD -> D with 95% CI, regimes, lifetime, D_avg, lengths."""
     from nctransport.microscopy.workflow import ANALYZE_FILES, analysis_settings

@@ -41,6 +41,15 @@ Meta = Annotated[
 ]
 OutDir = Annotated[Path | None, typer.Option("--out", help="Output directory.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")]
+#: ``--figures`` of every command that writes report figures; the text is parsed, before
+#: any computation, by :func:`figure_formats` (a bad value is a ConfigError: exit 2).
+Figures = Annotated[
+    str,
+    typer.Option(
+        "--figures",
+        help="Figure file format(s): svg (default, drawn without matplotlib), png, or png,svg.",
+    ),
+]
 
 #: Seeds are 0 <= seed < 2**63 (what NumPy's SeedSequence and Numba's int64 both take).
 SEED_LIMIT = 2**63

@@ -13,7 +13,13 @@ from typing import Annotated, Any
 
 import typer
 
-from nctransport.commands.common import JsonFlag, OutDir, default_out_dir
+from nctransport.commands.common import (
+    Figures,
+    JsonFlag,
+    OutDir,
+    default_out_dir,
+    figure_formats,
+)
 from nctransport.errors import ConfigError
 
 device_app = typer.Typer(
@@ -55,8 +61,8 @@ def _check_out(out: Path | None, default: Path, inputs: list[Path]) -> Path:
     return check_output_dir(out if out is not None else default, inputs=inputs)
 
 
-def _finish(result: Any, out_dir: Path, json: bool, report: bool) -> None:
-    result.write(out_dir, report=report)
+def _finish(result: Any, out_dir: Path, json: bool, report: bool, formats: tuple[str, ...]) -> None:
+    result.write(out_dir, report=report, figure_formats=formats)
     if json:
         from nctransport.results import dumps
 
@@ -113,10 +119,12 @@ def sclc(
     json: JsonFlag = False,
     out: OutDir = None,
     report: ReportOpt = True,
+    figures: Figures = "svg",
 ) -> None:
     """Mott-Gurney SCLC analysis of J-V FILES (slope regimes, mobility, Arrhenius, J L^3)."""
     from nctransport.device.workflow import sclc as run
 
+    formats = figure_formats(figures)
     out_dir = _check_out(out, default_out_dir(files[0], "sclc"), files)
     result = run(
         list(files),
@@ -130,7 +138,7 @@ def sclc(
         site_density=site_density,
         at_field=at_field,
     )
-    _finish(result, out_dir, json, report)
+    _finish(result, out_dir, json, report, formats)
 
 
 @device_app.command("tel")
@@ -162,10 +170,12 @@ def tel(
     json: JsonFlag = False,
     out: OutDir = None,
     report: ReportOpt = True,
+    figures: Figures = "svg",
 ) -> None:
     """Transit time (intercept of I_out vs pulse width) and mu = d/(tau E) for each FILE."""
     from nctransport.device.workflow import tel as run
 
+    formats = figure_formats(figures)
     out_dir = _check_out(out, default_out_dir(files[0], "tel"), files)
     result = run(
         list(files),
@@ -175,7 +185,7 @@ def tel(
         stack=_stack(stack),
         fit_from=fit_from,
     )
-    _finish(result, out_dir, json, report)
+    _finish(result, out_dir, json, report, formats)
 
 
 @device_app.command("simulate")
@@ -228,10 +238,12 @@ def simulate(
     json: JsonFlag = False,
     out: OutDir = None,
     report: ReportOpt = True,
+    figures: Figures = "svg",
 ) -> None:
     """Drift-diffusion J-V of a single-carrier device; writes jv.csv, profiles.nc, a figure."""
     from nctransport.device.workflow import simulate_jv
 
+    formats = figure_formats(figures)
     out_dir = _check_out(out, Path("device-simulation"), [])
     result = simulate_jv(
         model=model,
@@ -251,7 +263,7 @@ def simulate(
         image_force=image_force,
         points=points,
     )
-    _finish(result, out_dir, json, report)
+    _finish(result, out_dir, json, report, formats)
 
 
 @device_app.command("fit")
@@ -303,11 +315,13 @@ def fit(
     json: JsonFlag = False,
     out: OutDir = None,
     report: ReportOpt = True,
+    figures: Figures = "svg",
 ) -> None:
     """Drift-diffusion fit (constant / Poole-Frenkel / EGDM) to J-V FILES at once."""
     from nctransport.device.workflow import fit_jv
 
     suffix = "egdm-fit" if model == "egdm" else f"{model}-fit"
+    formats = figure_formats(figures)
     out_dir = _check_out(out, default_out_dir(files[0], suffix), files)
     result = fit_jv(
         list(files),
@@ -331,7 +345,7 @@ def fit(
         ci=ci,
         points=points,
     )
-    _finish(result, out_dir, json, report)
+    _finish(result, out_dir, json, report, formats)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import typer
 
 from nctransport.commands.common import (
     T0,
+    Figures,
     JsonFlag,
     Meta,
     OutDir,
@@ -22,6 +23,7 @@ from nctransport.commands.common import (
     XUnit,
     console,
     default_out_dir,
+    figure_formats,
 )
 
 
@@ -73,11 +75,13 @@ def kinetics(
     times: Times = None,
     pixel: Pixel = None,
     meta: Meta = None,
+    figures: Figures = "svg",
 ) -> None:
     """Fit decays: exponentials with a fitted or measured IRF, power laws, global fits."""
     from nctransport.io.output import check_output_dir
     from nctransport.kinetics.workflow import fit_decay
 
+    formats = figure_formats(figures)
     out_dir = check_output_dir(out or default_out_dir(files[0], "kinetics"), inputs=files)
     kwargs = dict(
         model=model,
@@ -97,7 +101,7 @@ def kinetics(
             result = fit_decay(files, **kwargs)
     else:
         result = fit_decay(files, **kwargs)
-    result.write(out_dir)
+    result.write(out_dir, figure_formats=formats)
     if json:
         from nctransport.results import dumps
 

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from nctransport.commands.common import JsonFlag, OutDir, console, parse_key_values
+from nctransport.commands.common import (
+    Figures,
+    JsonFlag,
+    OutDir,
+    console,
+    figure_formats,
+    parse_key_values,
+)
 from nctransport.errors import ConfigError
 
 
@@ -37,6 +44,7 @@ def simulate(
     report_: Annotated[
         bool, typer.Option("--report/--no-report", help="Write a figure and report.html.")
     ] = True,
+    figures: Figures = "svg",
 ) -> None:
     """Kinetic Monte Carlo on a nanocrystal lattice; writes a microscope-like map and MSDs.
 
@@ -61,6 +69,7 @@ def simulate(
     if seed is not None:
         check_seed(seed, "--seed")
     overrides = parse_key_values(set_, "--set")
+    formats = figure_formats(figures)
     source = preset if preset is not None else config
     # everything is checked before the simulation: the config, then the output directory
     # (it must not replace the input config: simulate D/config.toml --out D)
@@ -68,7 +77,7 @@ def simulate(
     out_dir = check_output(out if out is not None else Path(f"sim-{cfg.name}"), path)
     result = run(source, seed=seed, workers=workers, progress=not json, **overrides)
     # outputs are written only after the run finished: Ctrl-C leaves nothing half-written
-    result.write(out_dir, report=report_)
+    result.write(out_dir, report=report_, figure_formats=formats)
     if json:
         typer.echo(dumps(result.to_dict()), nl=False)
         return

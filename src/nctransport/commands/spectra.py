@@ -13,17 +13,19 @@ import typer
 
 from nctransport.commands.common import (
     T0,
+    Figures,
     JsonFlag,
     Meta,
     OutDir,
     TUnit,
     console,
     default_out_dir,
+    figure_formats,
 )
 
 
-def _finish(result: Any, out_dir: Path, json: bool, title: str) -> None:
-    result.write(out_dir)
+def _finish(result: Any, out_dir: Path, json: bool, title: str, formats: tuple[str, ...]) -> None:
+    result.write(out_dir, figure_formats=formats)
     if json:
         from nctransport.results import dumps
 
@@ -74,11 +76,13 @@ def spectra(
     t_unit: TUnit = None,
     t0: T0 = None,
     meta: Meta = None,
+    figures: Figures = "svg",
 ) -> None:
     """Per-frame peak energy, its red shift vs time, and sigma_inh = sqrt(-2 kT ΔE) (Liu 2021)."""
     from nctransport.io.output import check_output_dir
     from nctransport.spectral.workflow import spectra as run
 
+    formats = figure_formats(figures)
     out_dir = check_output_dir(out or default_out_dir(file, "spectra"), inputs=[file])
     result = run(
         file,
@@ -91,7 +95,7 @@ def spectra(
         t_range=t_range,
         load_options=dict(t_unit=t_unit, t0=t0, meta=meta),
     )
-    _finish(result, out_dir, json, f"spectra ({mode}, {method})")
+    _finish(result, out_dir, json, f"spectra ({mode}, {method})", formats)
 
 
 def temperature(
@@ -109,17 +113,19 @@ def temperature(
     ] = None,
     out: OutDir = None,
     json: JsonFlag = False,
+    figures: Figures = "svg",
 ) -> None:
     """Fit D(T), τ(T) or L(T): Arrhenius, bright/dark fine structure (ΔE_BD), or both."""
     from nctransport.io.output import check_output_dir
     from nctransport.spectral.workflow import temperature_fit
 
+    formats = figure_formats(figures)
     out_dir = check_output_dir(
         out or default_out_dir(files[0], f"temperature-{quantity}"), inputs=files
     )
     result = temperature_fit(files, quantity=quantity, model=model, temperatures=temperatures)
     f = result.fit
-    _finish(result, out_dir, json, f"{quantity}(T), {model} model ({f.n_points} points)")
+    _finish(result, out_dir, json, f"{quantity}(T), {model} model ({f.n_points} points)", formats)
 
 
 def register(app: typer.Typer) -> None:
